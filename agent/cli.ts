@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/** The fibre-agent command: `fibre-agent [options]` watches a bitcoind, `fibre-agent demo` a simulated one. */
+import type { ChildProcess } from 'node:child_process';
+import { Command, CommanderError, Option } from 'commander';
+import { Agent } from './agent.js';
+import {
+  readConfigFile,
+  resolveConfig,
+  resolveTarget,
+  type Target,
+  TargetNotFound,
+  unknownKeys,
+} from './config/load.js';
+import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
+import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
+import { ConsoleLogger } from './log.js';
+import { AttachError } from './source/supervisor.js';
+import { VERSION } from './version.js';
+
+/** Exit statuses: 2 for anything the user must fix in how the agent is started, 1 for the rest. */
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+function fail(message: string, status: number): never {
+  process.stderr.write(`fibre-agent: error: ${message}\n`);
+  process.exit(status);
+}
+
+function addSettings(cmd: Command): Command {
+  cmd.option('-c, --config <path>', 'YAML config file (keys as in config.example.yaml)');
+  for (const s of SETTINGS) {
+    const def = s.default === undefined ? '' : ` (default: ${s.default})`;
+    cmd.addOption(new Option(s.flag, `${s.description}${def} [env ${s.env}]`));
+  }
+  return cmd;
+}
+
+function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warnings: string[] } {
+  const fileName = (flags.config as string | undefined) ?? process.env.FIBRE_CONFIG;
+  const file: Record<string, RawValue> = fileName ? readConfigFile(fileName) : {};
+  const warnings = unknownKeys(file).map((k) => `unknown key in ${fileName}: ${k} (ignored)`);
+  return { config: resolveConfig({ flags, env: process.env, file, fileName }), warnings };
+}
+
+/** Runs the agent until SIGINT/SIGTERM; a second signal exits at once. */
+async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger, onStop?: () => void): Promise<void> {
+  let agent: Agent;
+  try {
+    agent = await Agent.start(config, target, log);
+  } catch (err) {
+    onStop?.();
+    if (err instanceof AttachError) {
+      log.error(err.message);
+      await log.close();
+      process.exit(EXIT_FAILURE);
+    }
+    throw err;
+  }
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    log.info(`${signal} received: detaching probes and shutting down`);
+    agent
+      .stop()
+      .then(async () => {
+        onStop?.();
+        log.info('Stopped');
+        await log.close();
+        process.exit(0);
+      })
+      .catch((err: Error) => fail(err.message, EXIT_FAILURE));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = addSettings(new Command('fibre-agent'))
+    .description('Exports FIBRE block relay metrics from bitcoind USDT tracepoints to Prometheus and OpenTelemetry')
+    .version(VERSION, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) => write(`fibre-agent: ${text.trim().split('\n')[0]}\n`),
+    })
+    .action(async (flags: Record<string, unknown>) => {
+      const { config, warnings } = loadConfig(flags);
+      const log = new ConsoleLogger(config.logLevel, config.logFile);
+      for (const w of warnings) log.warn(w);
+      await runAgent(config, resolveTarget(config), log);
+    });
+
+  addSettings(program.command('demo'))
+    .description('run the real pipeline against a simulated bitcoind that fires a block every few seconds')
+    .option('--block-interval <seconds>', 'seconds between simulated blocks', '3')
+    .action(async (flags: Record<string, unknown>) => {
+      checkDemoPrivileges();
+      const interval = Number(flags.blockInterval);
+      if (!(interval > 0)) throw new ConfigError('--block-interval must be a positive number of seconds');
+      const binary = await buildSimulator();
+      const sim: ChildProcess = await startSimulator(binary, interval);
+      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary, pid: String(sim.pid) });
+      const log = new ConsoleLogger(config.logLevel, config.logFile);
+      for (const w of warnings) log.warn(w);
+      log.info(`Demo: simulated bitcoind ${binary} (pid ${sim.pid}), one block every ${interval}s`);
+      await runAgent(config, resolveTarget(config), log, () => sim.kill('SIGTERM'));
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+    }
+    if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
+    if (err instanceof TargetNotFound) fail(err.message, EXIT_FAILURE);
+    fail((err as Error).message ?? String(err), EXIT_FAILURE);
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,133 @@
+/** Resolves the configuration: flag > environment > YAML file > default, each value checked. */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { exeOf, isRunning, processesOf, resolveBinary } from '../source/target.js';
+import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from './settings.js';
+
+export interface ConfigSources {
+  /** Options as commander parsed them (keys from optionName). */
+  flags: Record<string, unknown>;
+  env: NodeJS.ProcessEnv;
+  /** Parsed YAML file, flattened to dotted keys. */
+  file: Record<string, RawValue>;
+  fileName?: string;
+}
+
+function flatten(map: YAMLMap, prefix: string, out: Record<string, RawValue>, fileName: string): void {
+  for (const pair of map.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (isMap(pair.value)) flatten(pair.value, name, out, fileName);
+    else if (isScalar(pair.value) && pair.value.value !== null) {
+      const v = pair.value.value;
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw new ConfigError(`${fileName}: ${name} must be a string, number or boolean`);
+      }
+      out[name] = v;
+    } else if (pair.value !== null && !isScalar(pair.value)) {
+      throw new ConfigError(`${fileName}: ${name} must be a single value`);
+    }
+  }
+}
+
+/** Reads a YAML config file; unreadable or invalid YAML is a ConfigError naming the file and line. */
+export function readConfigFile(path: string): Record<string, RawValue> {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const doc = parseDocument(source, { prettyErrors: true });
+  const problem = doc.errors[0];
+  if (problem) {
+    const line = problem.linePos?.[0]?.line;
+    throw new ConfigError(
+      `invalid YAML in ${path}${line ? ` at line ${line}` : ''}: ${problem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
+  }
+  const out: Record<string, RawValue> = {};
+  if (doc.contents === null) return out;
+  if (!isMap(doc.contents)) throw new ConfigError(`${path}: the config file must be a mapping of keys to values`);
+  flatten(doc.contents, '', out, path);
+  return out;
+}
+
+/** Keys of the file that no setting reads: warned about, since a typo would otherwise be silent. */
+export function unknownKeys(file: Record<string, RawValue>): string[] {
+  const known = new Set(SETTINGS.map((s) => s.yaml));
+  return Object.keys(file).filter((k) => !known.has(k));
+}
+
+export function resolveConfig(sources: ConfigSources): AgentConfig {
+  const config: Partial<Record<keyof AgentConfig, unknown>> = {};
+  for (const s of SETTINGS) {
+    const flag = sources.flags[optionName(s)];
+    const candidates: [RawValue | undefined, string][] = [
+      [flag as RawValue | undefined, `--${/--([a-z0-9-]+)/.exec(s.flag)?.[1]}`],
+      [sources.env[s.env], s.env],
+      [sources.file[s.yaml], `${s.yaml} in ${sources.fileName ?? 'the config file'}`],
+      [s.default, 'default'],
+    ];
+    const chosen = candidates.find(([v]) => v !== undefined);
+    if (!chosen) continue;
+    const [raw, origin] = chosen;
+    try {
+      config[s.key] = s.parse(raw as RawValue);
+    } catch (err) {
+      throw new ConfigError(`${origin}: ${JSON.stringify(raw)} ${(err as Error).message}`);
+    }
+  }
+  return config as unknown as AgentConfig;
+}
+
+export interface Target {
+  binary: string;
+  pid: number;
+}
+
+/** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */
+export function checkBinary(config: AgentConfig): string {
+  const path = config.bitcoindPath;
+  if (!path) {
+    throw new ConfigError(
+      'no bitcoind binary given: pass --bitcoind /path/to/bitcoind, set FIBRE_BITCOIND_PATH, or bitcoind_path in the config file',
+    );
+  }
+  let binary: string;
+  try {
+    binary = resolveBinary(path);
+    if (!statSync(binary).isFile()) throw new ConfigError(`--bitcoind ${path} is not a file`);
+    accessSync(binary, constants.X_OK);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT' ? `--bitcoind ${path}: no such file` : `--bitcoind ${path} is not executable (${code})`,
+    );
+  }
+  return binary;
+}
+
+export class TargetNotFound extends Error {}
+
+export function resolveTarget(config: AgentConfig): Target {
+  const binary = checkBinary(config);
+  if (config.pid !== undefined) {
+    if (!isRunning(config.pid)) throw new ConfigError(`--pid ${config.pid}: no such process is running`);
+    const exe = exeOf(config.pid);
+    if (exe !== binary) {
+      throw new ConfigError(
+        `--pid ${config.pid} runs ${exe ?? '(unknown executable)'}, not ${binary}: its probes could never fire`,
+      );
+    }
+    return { binary, pid: config.pid };
+  }
+  const pids = processesOf(binary);
+  if (pids.length === 0)
+    throw new TargetNotFound(`no running process of ${binary} found: start bitcoind, or give --pid`);
+  if (pids.length > 1) {
+    throw new ConfigError(`several processes run ${binary} (PIDs ${pids.join(', ')}): choose one with --pid`);
+  }
+  return { binary, pid: pids[0] as number };
+}

@@ -1,0 +1,207 @@
+/**
+ * Every setting of the agent in one table: its flag, environment variable, YAML key, default and
+ * parser. The CLI options, the precedence rules (flag > environment > file > default) and the README's
+ * tables all come from here, so they cannot drift apart.
+ */
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+import type { ConnectTimeUnit } from '../record/recorder.js';
+
+export interface AgentConfig {
+  bitcoindPath?: string;
+  pid?: number;
+  nodeName: string;
+  metricsAddress: string;
+  metricsPort: number;
+  healthAddress: string;
+  healthPort: number;
+  verbose: boolean;
+  logLevel: LogLevel;
+  logFile?: string;
+  connectTimeUnit: ConnectTimeUnit;
+  bpftracePath: string;
+  perfBufferPages: number;
+  peerLabelLimit: number;
+}
+
+/** A bad value; the message names the setting and where the value came from. */
+export class ConfigError extends Error {}
+
+export type RawValue = string | number | boolean;
+
+export interface Setting {
+  readonly key: keyof AgentConfig;
+  /** Commander flag syntax, e.g. '-b, --bitcoind <path>'. */
+  readonly flag: string;
+  readonly env: string;
+  readonly yaml: string;
+  readonly description: string;
+  readonly default?: RawValue;
+  /** Throws a bare message; the loader adds which source it came from. */
+  parse(raw: RawValue): AgentConfig[keyof AgentConfig];
+}
+
+function text(raw: RawValue): string {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new Error('must be a non-empty string');
+  return raw;
+}
+
+function integer(min: number, max: number) {
+  return (raw: RawValue): number => {
+    const s = String(raw).trim();
+    if (typeof raw === 'boolean' || !/^[0-9]+$/.test(s))
+      throw new Error(`must be a whole number from ${min} to ${max}`);
+    const n = Number(s);
+    if (n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[], normalise: (s: string) => string = (s) => s) {
+  return (raw: RawValue): T => {
+    const s = normalise(String(raw).trim());
+    if (!(values as readonly string[]).includes(s)) throw new Error(`must be one of ${values.join(', ')}`);
+    return s as T;
+  };
+}
+
+function boolean(raw: RawValue): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const s = String(raw).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new Error('must be true or false');
+}
+
+const port = integer(1, 65535);
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: 'bitcoindPath',
+    flag: '-b, --bitcoind <path>',
+    env: 'FIBRE_BITCOIND_PATH',
+    yaml: 'bitcoind_path',
+    description: 'path to the bitcoind binary whose probes to attach (required)',
+    parse: text,
+  },
+  {
+    key: 'pid',
+    flag: '-p, --pid <pid>',
+    env: 'FIBRE_PID',
+    yaml: 'pid',
+    description: 'PID of the running bitcoind (default: the process running --bitcoind)',
+    parse: integer(1, 2 ** 22),
+  },
+  {
+    key: 'nodeName',
+    flag: '-n, --node-name <name>',
+    env: 'FIBRE_NODE_NAME',
+    yaml: 'node_name',
+    description: 'value of the node label on every metric',
+    default: 'localhost',
+    parse: text,
+  },
+  {
+    key: 'metricsPort',
+    flag: '--port <port>',
+    env: 'FIBRE_METRICS_PORT',
+    yaml: 'metrics_port',
+    description: 'port of the Prometheus /metrics endpoint',
+    default: 9435,
+    parse: port,
+  },
+  {
+    key: 'metricsAddress',
+    flag: '--metrics-address <addr>',
+    env: 'FIBRE_METRICS_ADDRESS',
+    yaml: 'metrics_address',
+    description: 'address /metrics listens on',
+    default: '0.0.0.0',
+    parse: text,
+  },
+  {
+    key: 'healthPort',
+    flag: '--health-port <port>',
+    env: 'FIBRE_HEALTH_PORT',
+    yaml: 'health_port',
+    description: 'port of the /health endpoint',
+    default: 9436,
+    parse: port,
+  },
+  {
+    key: 'healthAddress',
+    flag: '--health-address <addr>',
+    env: 'FIBRE_HEALTH_ADDRESS',
+    yaml: 'health_address',
+    description: 'address /health listens on',
+    default: '0.0.0.0',
+    parse: text,
+  },
+  {
+    key: 'verbose',
+    flag: '-v, --verbose',
+    env: 'FIBRE_VERBOSE',
+    yaml: 'verbose',
+    description: 'log one line per event',
+    default: false,
+    parse: boolean,
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'FIBRE_LOG_LEVEL',
+    yaml: 'log_level',
+    description: `log level: ${LOG_LEVELS.join(', ')}`,
+    default: 'INFO',
+    parse: oneOf(LOG_LEVELS, (s) => s.toUpperCase()),
+  },
+  {
+    key: 'logFile',
+    flag: '--log-file <path>',
+    env: 'FIBRE_LOG_FILE',
+    yaml: 'log_file',
+    description: 'also append the log to this file',
+    parse: text,
+  },
+  {
+    key: 'connectTimeUnit',
+    flag: '--connect-time-unit <unit>',
+    env: 'FIBRE_CONNECT_TIME_UNIT',
+    yaml: 'connect_time_unit',
+    description: 'unit of block_connected connect time: ns (bitcoind v25+) or us (v23, v24)',
+    default: 'ns',
+    parse: oneOf(['ns', 'us'] as const, (s) => s.toLowerCase()),
+  },
+  {
+    key: 'bpftracePath',
+    flag: '--bpftrace <path>',
+    env: 'FIBRE_BPFTRACE',
+    yaml: 'bpftrace_path',
+    description: 'bpftrace executable',
+    default: 'bpftrace',
+    parse: text,
+  },
+  {
+    key: 'perfBufferPages',
+    flag: '--perf-buffer-pages <pages>',
+    env: 'FIBRE_PERF_BUFFER_PAGES',
+    yaml: 'perf_buffer_pages',
+    description: 'perf ring buffer pages per CPU (BPFTRACE_PERF_RB_PAGES); raise it if events are lost',
+    default: 256,
+    parse: integer(1, 1 << 20),
+  },
+  {
+    key: 'peerLabelLimit',
+    flag: '--peer-label-limit <n>',
+    env: 'FIBRE_PEER_LABEL_LIMIT',
+    yaml: 'peer_label_limit',
+    description: 'distinct peer label values kept; later peers are counted as peer="other"',
+    default: 1000,
+    parse: integer(1, 1_000_000),
+  },
+];
+
+/** The flag's long name as commander stores it: '--node-name <name>' -> 'nodeName'. */
+export function optionName(setting: Setting): string {
+  const long = /--([a-z0-9-]+)/.exec(setting.flag)?.[1] ?? '';
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,160 @@
+/**
+ * The metric catalogue: every Prometheus name the agent exposes, with its type, labels, help text
+ * and buckets. These names are a public contract (dashboards and alerts depend on them): add, never
+ * rename.
+ *
+ * OpenTelemetry instruments carry no unit, and counters are created without their `_total` suffix:
+ * both the Prometheus exporter and the collector's Prometheus translation then append exactly `_total`
+ * to counters and nothing else, so pull and push produce the same names.
+ */
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricDef {
+  /** The name on /metrics (counters end in `_total`). */
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export const METRICS = {
+  blocksReconstructed: {
+    name: 'fibre_blocks_reconstructed_total',
+    kind: 'counter',
+    help: 'Blocks rebuilt from FIBRE/UDP chunks',
+    labels: ['node'],
+  },
+  reconstructionDuration: {
+    name: 'fibre_block_reconstruction_duration_seconds',
+    kind: 'histogram',
+    help: 'Seconds spent rebuilding a block from FIBRE/UDP chunks',
+    labels: ['node'],
+    buckets: DURATION_BUCKETS,
+  },
+  chunksUsedPerBlock: {
+    name: 'fibre_block_chunks_used',
+    kind: 'histogram',
+    help: 'FIBRE chunks a block reconstruction consumed',
+    labels: ['node'],
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+  },
+  chunksReceived: {
+    name: 'fibre_chunks_received_total',
+    kind: 'counter',
+    help: 'FIBRE chunks received for reconstructed blocks',
+    labels: ['node'],
+  },
+  chunksUsed: {
+    name: 'fibre_chunks_used_total',
+    kind: 'counter',
+    help: 'FIBRE chunks consumed by block reconstructions',
+    labels: ['node'],
+  },
+  blocksSent: {
+    name: 'fibre_blocks_sent_total',
+    kind: 'counter',
+    help: 'Blocks this node started sending over FIBRE/UDP',
+    labels: ['node'],
+  },
+  deliveries: {
+    name: 'fibre_block_deliveries_total',
+    kind: 'counter',
+    help: 'Blocks by the mechanism and peer that delivered them first',
+    labels: ['node', 'mechanism', 'peer'],
+  },
+  lastHeight: {
+    name: 'fibre_last_block_height',
+    kind: 'gauge',
+    help: 'Height of the block most recently seen by a probe',
+    labels: ['node'],
+  },
+  blocksConnected: {
+    name: 'bitcoin_blocks_connected_total',
+    kind: 'counter',
+    help: 'Blocks connected to the active chain, whatever delivered them',
+    labels: ['node'],
+  },
+  connectionDuration: {
+    name: 'bitcoin_block_connection_duration_seconds',
+    kind: 'histogram',
+    help: 'Seconds bitcoind spent connecting a block to the chain',
+    labels: ['node'],
+    buckets: DURATION_BUCKETS,
+  },
+  txPerBlock: {
+    name: 'bitcoin_block_tx_count',
+    kind: 'histogram',
+    help: 'Transactions in each connected block',
+    labels: ['node'],
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000],
+  },
+  up: {
+    name: 'fibre_exporter_up',
+    kind: 'gauge',
+    help: 'fibre-agent is running (1) or shutting down (0)',
+    labels: [],
+  },
+  startTime: {
+    name: 'fibre_exporter_start_time_seconds',
+    kind: 'gauge',
+    help: 'Unix time at which fibre-agent started',
+    labels: [],
+  },
+  eventsProcessed: {
+    name: 'fibre_exporter_events_processed_total',
+    kind: 'counter',
+    help: 'Tracepoint events recorded, by event type',
+    labels: ['event_type'],
+  },
+  errors: {
+    name: 'fibre_exporter_errors_total',
+    kind: 'counter',
+    help: 'Errors fibre-agent survived, by kind',
+    labels: ['error_type'],
+  },
+  eventsLost: {
+    name: 'fibre_exporter_events_lost_total',
+    kind: 'counter',
+    help: 'Events the kernel dropped before bpftrace could read them (perf buffer full)',
+    labels: [],
+  },
+  probesAttached: {
+    name: 'fibre_exporter_probes_attached',
+    kind: 'gauge',
+    help: 'USDT probes currently attached to bitcoind',
+    labels: [],
+  },
+  info: {
+    name: 'fibre_exporter_info',
+    kind: 'gauge',
+    help: 'Constant 1, labelled with the agent version and what it watches',
+    labels: ['version', 'node_name', 'bitcoind_path'],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Values of `event_type` on fibre_exporter_events_processed_total. */
+export const EVENT_TYPES = ['block_reconstructed', 'block_send_start', 'block_delivery', 'block_connected'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Values of `error_type` on fibre_exporter_errors_total; each starts at 0 so rate() and alerts work at once. */
+export const ERROR_TYPES = [
+  'decode',
+  'line_too_long',
+  'bpftrace_exit',
+  'bpftrace_stderr',
+  'value_out_of_range',
+  'peer_label_overflow',
+  'otlp_export',
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** The name OpenTelemetry instruments get: counters without `_total`, which exporters add back. */
+export function otelName(def: MetricDef): string {
+  return def.kind === 'counter' ? def.name.replace(/_total$/, '') : def.name;
+}

@@ -1,0 +1,103 @@
+/** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { LineSplitter } from './line-splitter.js';
+import { BPFTRACE_STRLEN } from './program.js';
+
+export interface BpftraceSpec {
+  bpftrace: string;
+  binary: string;
+  pid: number;
+  program: string;
+  perfRbPages: number;
+  maxLineLength: number;
+}
+
+export interface BpftraceHandlers {
+  line(line: string): void;
+  tooLong(): void;
+  stderr(line: string): void;
+  exit(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+/**
+ * bpftrace 0.17 prints these on stderr although nothing is wrong: the memlock rlimit warning on
+ * kernels that account BPF memory by cgroup, and "failed to detach" at exit when tracefs is not
+ * mounted although the kernel does detach (the semaphores go back to 0).
+ */
+const BENIGN_STDERR = [/RLIMIT_MEMLOCK/, /failed to detach probe/, /uprobe_events\): No such file/];
+
+export function isBenignStderr(line: string): boolean {
+  return BENIGN_STDERR.some((re) => re.test(line));
+}
+
+const STOP_STEPS: readonly [NodeJS.Signals, number][] = [
+  ['SIGINT', 1500],
+  ['SIGTERM', 1500],
+  ['SIGKILL', 1000],
+];
+
+export class BpftraceProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  start(spec: BpftraceSpec, on: BpftraceHandlers): void {
+    // -B line: one write per event, so an event reaches /metrics as soon as it fires.
+    // -p: enables the semaphores in that process and ends bpftrace when it exits.
+    const child = spawn(spec.bpftrace, ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        BPFTRACE_STRLEN: String(BPFTRACE_STRLEN),
+        BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages),
+      },
+    });
+    this.child = child;
+    const out = new LineSplitter(spec.maxLineLength, on.line, on.tooLong);
+    const err = new LineSplitter(
+      4096,
+      (l) => l.trim() && on.stderr(l),
+      () => on.stderr('(overlong stderr line)'),
+    );
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    this.exited = new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        this.child = undefined;
+        on.exit(code, signal);
+        resolve();
+      };
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        on.stderr(e.code === 'ENOENT' ? `bpftrace not found at "${spec.bpftrace}"` : e.message);
+        finish(null, null);
+      });
+      // 'close' waits for stdout to drain, so no line printed before exit is lost.
+      child.on('close', finish);
+    });
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** SIGINT, then SIGTERM, then SIGKILL, each only if the previous one did not end it. */
+  async stop(): Promise<void> {
+    const exited = this.exited;
+    for (const [signal, wait] of STOP_STEPS) {
+      const child = this.child;
+      if (!child || !exited) return;
+      child.kill(signal);
+      const ended = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), wait).unref()),
+      ]);
+      if (ended) return;
+    }
+  }
+}

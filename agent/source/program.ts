@@ -1,0 +1,53 @@
+/** Builds the one bpftrace program the agent runs from the scripts of the probes the binary has. */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PROBES, type ProbeEntry } from '../../probes/catalogue.js';
+import { READY_LINE } from '../decode/decoder.js';
+
+/** probes/ in a checkout and in the installed package (dist/agent/source -> probes). */
+export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url));
+
+/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
+export const BPFTRACE_STRLEN = 128;
+
+export function buildProgram(entries: readonly ProbeEntry[]): string {
+  // BEGIN runs once every probe is attached, so its line marks the moment events can arrive.
+  const parts = [`BEGIN { printf("${READY_LINE}\\n"); }`];
+  for (const e of entries) parts.push(readFileSync(`${PROBES_DIR}${e.event}.bt`, 'utf8'));
+  return parts.join('\n');
+}
+
+export class ProbeListError extends Error {}
+
+/** The USDT probes (provider:name) in a binary's stapsdt notes, as bpftrace itself sees them. */
+export function listProbes(bpftrace: string, binary: string): Promise<Set<string>> {
+  return new Promise((resolve, reject) => {
+    execFile(bpftrace, ['-l', `usdt:${binary}:*`], { timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(
+          new ProbeListError(
+            `bpftrace not found at "${bpftrace}": install it (Debian/Ubuntu: apt-get install bpftrace)`,
+          ),
+        );
+        return;
+      }
+      const found = new Set<string>();
+      for (const line of stdout.split('\n')) {
+        const m = /:([^:]+):([^:]+)$/.exec(line.trim());
+        if (line.startsWith('usdt:') && m) found.add(`${m[1]}:${m[2]}`);
+      }
+      if (err && found.size === 0) {
+        reject(
+          new ProbeListError(`bpftrace could not list the probes of ${binary}: ${stderr.trim().split('\n').pop()}`),
+        );
+        return;
+      }
+      resolve(found);
+    });
+  });
+}
+
+export function presentProbes(found: Set<string>): ProbeEntry[] {
+  return PROBES.filter((e) => found.has(e.probe));
+}

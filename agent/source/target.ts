@@ -1,0 +1,39 @@
+/** Finding the bitcoind process whose probes we attach to, through /proc. */
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+
+const DELETED = ' (deleted)';
+
+/** The binary a process runs; an upgraded binary replaced on disk shows as "PATH (deleted)". */
+export function exeOf(pid: number): string | undefined {
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    return exe.endsWith(DELETED) ? exe.slice(0, -DELETED.length) : exe;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    readlinkSync(`/proc/${pid}/cwd`);
+    return true;
+  } catch (err) {
+    // EACCES still means the process exists.
+    return (err as NodeJS.ErrnoException).code === 'EACCES';
+  }
+}
+
+export function resolveBinary(path: string): string {
+  return realpathSync(path);
+}
+
+/** PIDs whose executable is this binary (already resolved with resolveBinary). */
+export function processesOf(binary: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid !== process.pid && exeOf(pid) === binary) pids.push(pid);
+  }
+  return pids.sort((a, b) => a - b);
+}

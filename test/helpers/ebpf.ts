@@ -1,0 +1,39 @@
+/**
+ * Tests that need real eBPF (root, bpftrace, a C compiler with sys/sdt.h). Outside CI they skip with
+ * the reason; with CI=true a missing piece fails them, so CI can never pass by skipping.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import test, { type TestContext } from 'node:test';
+
+let cached: string | undefined | null = null;
+
+export function ebpfUnavailable(): string | undefined {
+  if (cached !== null) return cached;
+  cached = undefined;
+  if (process.geteuid?.() !== 0) cached = 'needs root (bpftrace attaches uprobes)';
+  else if (spawnSync('bpftrace', ['--version']).error) cached = 'bpftrace is not installed (apt-get install bpftrace)';
+  else if (spawnSync('gcc', ['--version']).error) cached = 'gcc is not installed';
+  else if (
+    ![
+      '/usr/include/sys/sdt.h',
+      '/usr/include/x86_64-linux-gnu/sys/sdt.h',
+      '/usr/include/aarch64-linux-gnu/sys/sdt.h',
+    ].some(existsSync)
+  ) {
+    cached = 'sys/sdt.h is missing (apt-get install systemtap-sdt-dev)';
+  }
+  return cached;
+}
+
+export function ebpfTest(name: string, fn: (t: TestContext) => Promise<void>, timeoutMs = 120_000): void {
+  const missing = ebpfUnavailable();
+  if (missing && process.env.CI !== 'true') {
+    test(name, { skip: `eBPF unavailable: ${missing}` }, () => {});
+    return;
+  }
+  test(name, { timeout: timeoutMs }, async (t) => {
+    if (missing) throw new Error(`CI=true but eBPF is unavailable: ${missing}`);
+    await fn(t);
+  });
+}

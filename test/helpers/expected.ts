@@ -1,0 +1,109 @@
+/**
+ * What /metrics must say after the simulator fired a list of events, computed from the simulator's own
+ * record of them, independently of the agent's recording code.
+ */
+import { hexBytes, type SimEvent } from './sim.js';
+
+export interface ExpectedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  /** Sums of floats are compared with a tolerance; counts exactly. */
+  approx?: boolean;
+}
+
+const DURATION = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CHUNKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+const TXS = [1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000];
+
+/** The documented peer label rendering: printable ASCII but backslash kept, other bytes as \xNN. */
+export function peerLabel(bytes: Buffer): string {
+  return [...bytes]
+    .map((b) =>
+      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+}
+
+export function mechanism(winner: string): string {
+  return winner === 'FIBRE/UDP' ? 'fibre_udp' : winner === 'BIP152/CMPCTBLOCK' ? 'bip152_cmpct' : 'other';
+}
+
+function histogram(name: string, node: string, bounds: number[], values: number[]): ExpectedSample[] {
+  const le = (b: number) => (Number.isInteger(b) ? `${b}.0` : String(b));
+  const out: ExpectedSample[] = bounds.map((b) => ({
+    name: `${name}_bucket`,
+    labels: { node, le: le(b) },
+    value: values.filter((v) => v <= b).length,
+  }));
+  out.push({ name: `${name}_bucket`, labels: { node, le: '+Inf' }, value: values.length });
+  out.push({ name: `${name}_count`, labels: { node }, value: values.length });
+  out.push({ name: `${name}_sum`, labels: { node }, value: values.reduce((a, b) => a + b, 0), approx: true });
+  return out;
+}
+
+export function expectedSamples(events: SimEvent[], node: string, connectUnit: 'ns' | 'us' = 'ns'): ExpectedSample[] {
+  const of = (probe: string) => events.filter((e) => e.probe === probe);
+  const rec = of('udp:block_reconstructed');
+  const winners = of('udp:block_race_winner');
+  const connected = of('validation:block_connected');
+  const sent = of('udp:block_send_start');
+  const n = (e: SimEvent, k: string) => Number(e[k]);
+  const out: ExpectedSample[] = [
+    { name: 'fibre_blocks_reconstructed_total', labels: { node }, value: rec.length },
+    { name: 'fibre_chunks_used_total', labels: { node }, value: rec.reduce((a, e) => a + n(e, 'chunks_used'), 0) },
+    { name: 'fibre_chunks_received_total', labels: { node }, value: rec.reduce((a, e) => a + n(e, 'chunks_recvd'), 0) },
+    { name: 'fibre_blocks_sent_total', labels: { node }, value: sent.length },
+    { name: 'bitcoin_blocks_connected_total', labels: { node }, value: connected.length },
+    { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_reconstructed' }, value: rec.length },
+    { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_send_start' }, value: sent.length },
+    { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_delivery' }, value: winners.length },
+    {
+      name: 'fibre_exporter_events_processed_total',
+      labels: { event_type: 'block_connected' },
+      value: connected.length,
+    },
+  ];
+  if (rec.length) {
+    out.push(
+      ...histogram(
+        'fibre_block_chunks_used',
+        node,
+        CHUNKS,
+        rec.map((e) => n(e, 'chunks_used')),
+      ),
+    );
+    const durations = rec.map((e) => n(e, 'duration_us')).filter((d) => d >= 0);
+    out.push(
+      ...histogram(
+        'fibre_block_reconstruction_duration_seconds',
+        node,
+        DURATION,
+        durations.map((d) => d / 1e6),
+      ),
+    );
+  }
+  const connectDiv = connectUnit === 'us' ? 1e6 : 1e9;
+  const times = connected.map((e) => n(e, 'connect_time') / connectDiv).filter((s) => s > 0);
+  if (times.length) out.push(...histogram('bitcoin_block_connection_duration_seconds', node, DURATION, times));
+  const txs = connected.map((e) => n(e, 'tx_count')).filter((t) => t > 0);
+  if (txs.length) out.push(...histogram('bitcoin_block_tx_count', node, TXS, txs));
+  const deliveries = new Map<string, ExpectedSample>();
+  for (const e of winners) {
+    const labels = {
+      node,
+      mechanism: mechanism(hexBytes(e.winner_hex).toString('latin1')),
+      peer: peerLabel(hexBytes(e.peer_hex)),
+    };
+    const key = JSON.stringify(labels);
+    const s = deliveries.get(key) ?? { name: 'fibre_block_deliveries_total', labels, value: 0 };
+    s.value++;
+    deliveries.set(key, s);
+  }
+  out.push(...deliveries.values());
+  const heights = [...winners, ...connected].filter((e) => e.height >= 0);
+  // Both probes set the height; within a block, block_connected fires last.
+  const last = connected.at(-1) ?? winners.at(-1);
+  if (heights.length && last) out.push({ name: 'fibre_last_block_height', labels: { node }, value: last.height });
+  return out;
+}

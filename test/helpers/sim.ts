@@ -1,0 +1,111 @@
+/** Builds and drives probes/simulator/bitcoind-sim.c, and reads back what it fired. */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SOURCE = new URL('../../../probes/simulator/bitcoind-sim.c', import.meta.url).pathname;
+const built = new Map<string, string>();
+let dir: string | undefined;
+
+/** 'full' has every FIBRE probe; 'noudp' is like bitcoind from the public tree: block_connected only. */
+export function buildSim(variant: 'full' | 'noudp' = 'full', name?: string): string {
+  const key = `${variant}/${name ?? ''}`;
+  const hit = built.get(key);
+  if (hit) return hit;
+  dir ??= mkdtempSync(join(tmpdir(), 'fibre-sim-'));
+  const out = join(dir, name ?? `bitcoind-${variant}`);
+  execFileSync('gcc', ['-O2', ...(variant === 'noudp' ? ['-DNO_UDP_PROBES'] : []), '-o', out, SOURCE, '-lm']);
+  built.set(key, out);
+  return out;
+}
+
+export interface SimEvent {
+  probe: string;
+  height: number;
+  [field: string]: string | number;
+}
+
+export class Sim {
+  readonly events: SimEvent[] = [];
+  private semaphoreWaiters: ((s: Record<string, number>) => void)[] = [];
+  private doneWaiters: (() => void)[] = [];
+  private exitWaiters: ((code: number | null) => void)[] = [];
+  done = false;
+  exitCode: number | null | undefined;
+  private buf = '';
+
+  private constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      this.buf += chunk;
+      for (let nl = this.buf.indexOf('\n'); nl !== -1; nl = this.buf.indexOf('\n')) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        this.onLine(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
+    child.on('exit', (code) => {
+      this.exitCode = code;
+      for (const w of this.exitWaiters.splice(0)) w(code);
+    });
+  }
+
+  static async start(binary: string, args: string[]): Promise<Sim> {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return new Sim(child);
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  private onLine(msg: Record<string, unknown>): void {
+    if ('probe' in msg) this.events.push(msg as SimEvent);
+    else if ('semaphores' in msg) {
+      for (const w of this.semaphoreWaiters.splice(0)) w(msg.semaphores as Record<string, number>);
+    } else if ('done' in msg) {
+      this.done = true;
+      for (const w of this.doneWaiters.splice(0)) w();
+    }
+  }
+
+  waitDone(timeoutMs = 60_000): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return withTimeout(new Promise<void>((r) => this.doneWaiters.push(r)), timeoutMs, 'simulator did not finish');
+  }
+
+  waitExit(timeoutMs = 30_000): Promise<number | null> {
+    if (this.exitCode !== undefined) return Promise.resolve(this.exitCode);
+    return withTimeout(new Promise((r) => this.exitWaiters.push(r)), timeoutMs, 'simulator did not exit');
+  }
+
+  /** The semaphore values right now, as the simulator reads them from its own memory. */
+  semaphores(): Promise<Record<string, number>> {
+    const p = new Promise<Record<string, number>>((r) => this.semaphoreWaiters.push(r));
+    this.child.kill('SIGUSR1');
+    return withTimeout(p, 5000, 'simulator did not report its semaphores');
+  }
+
+  async stop(): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    this.child.kill('SIGTERM');
+    await this.waitExit();
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms}ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export function hexBytes(hex: string | number | undefined): Buffer {
+  return Buffer.from(String(hex ?? ''), 'hex');
+}

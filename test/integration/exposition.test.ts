@@ -1,0 +1,45 @@
+/**
+ * The exposition as a whole, diffed against test/fixtures/e2e-exposition.txt (a reviewed real run):
+ * any change to a name, type, label, bucket or value shows up here. The simulator is seeded, so the
+ * same run gives the same numbers; only the start time and the binary's path vary and are masked.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { AgentProc, eventually } from '../helpers/agent.js';
+import { ebpfTest } from '../helpers/ebpf.js';
+import { parseExposition, sample } from '../helpers/exposition.js';
+import { buildSim, Sim } from '../helpers/sim.js';
+
+const FIXTURE = new URL('../../../test/fixtures/e2e-exposition.txt', import.meta.url).pathname;
+
+export function normalise(text: string, binary: string): string {
+  return text
+    .replaceAll(binary, '/usr/local/bin/bitcoind')
+    .replace(/^(fibre_exporter_start_time_seconds) .*$/m, '$1 START_TIME')
+    .replace(/(version=")[^"]+"/, '$1VERSION"');
+}
+
+ebpfTest('/metrics equals the reviewed exposition, and promtool accepts it', async () => {
+  const bin = buildSim('full');
+  const sim = await Sim.start(bin, ['-n', '200', '-w', '60', '-s', '42', '-l']);
+  const agent = await AgentProc.start(['-b', bin]);
+  try {
+    await sim.waitDone();
+    const text = await eventually(async () => {
+      const t = await agent.metrics();
+      assert.equal(sample(parseExposition(t), 'bitcoin_blocks_connected_total', { node: 'localhost' }), 200);
+      return t;
+    });
+    const got = normalise(text, bin);
+    if (process.env.UPDATE_FIXTURES === '1') writeFileSync(FIXTURE, got);
+    assert.equal(got, readFileSync(FIXTURE, 'utf8'), 'exposition differs from test/fixtures/e2e-exposition.txt');
+
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (promtool.error && process.env.CI !== 'true') return;
+    assert.equal(promtool.status, 0, `promtool check metrics: ${promtool.stdout}${promtool.stderr}`);
+  } finally {
+    await agent.stop();
+    await sim.stop();
+  }
+});

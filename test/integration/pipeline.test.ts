@@ -1,0 +1,165 @@
+/**
+ * The whole pipeline for real: the simulated bitcoind fires its tracepoints, real bpftrace started by
+ * the agent reads them, and /metrics must hold exactly what was fired.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentProc, eventually } from '../helpers/agent.js';
+import { ebpfTest } from '../helpers/ebpf.js';
+import { type ExpectedSample, expectedSamples } from '../helpers/expected.js';
+import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
+import { buildSim, Sim } from '../helpers/sim.js';
+
+function assertSamples(text: string, expected: ExpectedSample[]): void {
+  const e = parseExposition(text);
+  for (const want of expected) {
+    const got = sample(e, want.name, want.labels);
+    assert.notEqual(got, undefined, `missing ${want.name} ${JSON.stringify(want.labels)}`);
+    if (want.approx)
+      assert.ok(
+        Math.abs((got as number) - want.value) <= 1e-6 * Math.max(1, want.value),
+        `${want.name}: ${got} != ${want.value}`,
+      );
+    else assert.equal(got, want.value, `${want.name} ${JSON.stringify(want.labels)}`);
+  }
+}
+
+/** bpftrace behind a delay, so the agent's state before attaching can be observed. */
+function slowBpftrace(seconds: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-slow-'));
+  const path = join(dir, 'bpftrace');
+  writeFileSync(path, `#!/bin/sh\nsleep ${seconds}\nexec bpftrace "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+ebpfTest('every metric matches what the simulator fired, hostile peer strings included', async () => {
+  const bin = buildSim('full');
+  const sim = await Sim.start(bin, ['-n', '300', '-w', '60', '-x', '-s', '11', '-l']);
+  const agent = await AgentProc.start([
+    '-b',
+    bin,
+    '-p',
+    String(sim.pid),
+    '-n',
+    'testnode',
+    '-v',
+    '--bpftrace',
+    slowBpftrace(1.5),
+  ]);
+  try {
+    const before = await eventually(() => agent.health());
+    assert.equal(before.status, 503, 'health is 503 until the probes are attached');
+    assert.equal(before.body.status, 'unavailable');
+
+    await agent.waitFor(/Waiting for FIBRE events/);
+    const after = await agent.health();
+    assert.equal(after.status, 200);
+    assert.deepEqual(after.body, { status: 'ok', probes_attached: 4 });
+    for (const p of [
+      'udp:block_reconstructed',
+      'udp:block_send_start',
+      'udp:block_race_winner',
+      'validation:block_connected',
+    ]) {
+      assert.match(agent.output, new RegExp(`\\[INFO\\] fibre-agent: Attached probe: ${p}\n`));
+    }
+    assert.match(agent.output, /Attached 4\/4 probes successfully/);
+    assert.match(agent.output, new RegExp(`Prometheus metrics: http://127.0.0.1:${agent.port}/metrics`));
+    assert.match(agent.output, new RegExp(`Health check: http://127.0.0.1:${agent.healthPort}/health`));
+    assert.match(agent.output, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] fibre-agent: fibre-agent v\d+\.\d+\.\d+$/m);
+
+    await sim.waitDone();
+    const expected = expectedSamples(sim.events, 'testnode');
+    const winners = sim.events.filter((e) => e.probe === 'udp:block_race_winner').length;
+    assert.ok(winners === 300 && expected.length > 60, 'the run covers every metric');
+    const text = await eventually(async () => {
+      const t = await agent.metrics();
+      assertSamples(t, expected);
+      return t;
+    });
+    const e = parseExposition(text);
+    assert.equal(
+      samplesOf(e, 'fibre_block_deliveries_total').length,
+      expected.filter((s) => s.name === 'fibre_block_deliveries_total').length,
+      'no delivery series beyond those fired',
+    );
+    assert.equal(sample(e, 'fibre_exporter_probes_attached'), 4);
+    assert.equal(sample(e, 'fibre_exporter_up'), 1);
+    assert.equal(sample(e, 'fibre_exporter_info', { version: '0.1.0', node_name: 'testnode', bitcoind_path: bin }), 1);
+    for (const s of samplesOf(e, 'fibre_exporter_errors_total'))
+      assert.equal(s.value, 0, `no ${s.labels.error_type} errors`);
+    assert.equal(sample(e, 'fibre_exporter_events_lost_total'), 0);
+    const start = sample(e, 'fibre_exporter_start_time_seconds') as number;
+    assert.ok(Math.abs(start - Date.now() / 1000) < 600, 'start time is a unix time in seconds');
+    assert.equal(agent.output.match(/Block delivery: height=\d+ mechanism=\w+ peer=/g)?.length, winners);
+    assert.match(agent.output, /Block connected: height=\d+ tx_count=\d+ connection_time=\d+\.\dms/);
+
+    assert.deepEqual(Object.values(await sim.semaphores()).filter((v) => v > 0).length, 4, 'four semaphores enabled');
+    const stop = await agent.stop('SIGTERM');
+    assert.equal(stop.code, 0);
+    assert.ok(stop.ms < 5000, `stopped in ${stop.ms}ms`);
+    assert.match(agent.output, /SIGTERM received/);
+    const semaphores = await sim.semaphores();
+    assert.deepEqual(Object.values(semaphores), [0, 0, 0, 0, 0, 0], 'every semaphore back to 0 after SIGTERM');
+  } finally {
+    await agent.stop();
+    await sim.stop();
+  }
+});
+
+ebpfTest('a bitcoind without udp:* probes still gets block_connected metrics', async () => {
+  const bin = buildSim('noudp');
+  const sim = await Sim.start(bin, ['-n', '50', '-w', '60', '-k', '1', '-s', '3', '-l']);
+  const agent = await AgentProc.start(['-b', bin, '-n', 'public']);
+  try {
+    await agent.waitFor(/Waiting for FIBRE events/);
+    assert.match(agent.output, /Attached probe: validation:block_connected/);
+    assert.match(agent.output, /Attached 1\/4 probes successfully/);
+    for (const p of ['udp:block_reconstructed', 'udp:block_send_start', 'udp:block_race_winner']) {
+      assert.match(agent.output, new RegExp(`\\[WARNING\\] fibre-agent: Probe not in binary, not attached: ${p}`));
+    }
+    await sim.waitDone();
+    assert.equal(sim.events.length, 50);
+    await eventually(async () => assertSamples(await agent.metrics(), expectedSamples(sim.events, 'public')));
+    const e = parseExposition(await agent.metrics());
+    assert.equal(sample(e, 'fibre_exporter_probes_attached'), 1);
+    assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'public' }), 0);
+    assert.equal((await agent.health()).status, 200);
+  } finally {
+    await agent.stop();
+    await sim.stop();
+  }
+});
+
+ebpfTest('connect time in microseconds (bitcoind v23, v24) with --connect-time-unit us', async () => {
+  const bin = buildSim('full');
+  const sim = await Sim.start(bin, ['-n', '80', '-w', '60', '-u', '-s', '5', '-l']);
+  const agent = await AgentProc.start(['-b', bin, '--connect-time-unit', 'us']);
+  try {
+    await sim.waitDone();
+    const expected = expectedSamples(sim.events, 'localhost', 'us');
+    await eventually(async () => assertSamples(await agent.metrics(), expected));
+  } finally {
+    await agent.stop();
+    await sim.stop();
+  }
+});
+
+ebpfTest('a binary without USDT probes: the troubleshooting message and exit 1', async () => {
+  const sleeper = await Sim.start('/bin/sleep', ['30']).catch(() => undefined);
+  assert.ok(sleeper, 'started a process without probes');
+  const agent = await AgentProc.start(['-b', '/bin/sleep', '-p', String(sleeper.pid)]);
+  try {
+    const { code } = await agent.waitExit();
+    assert.equal(code, 1);
+    assert.match(
+      agent.output,
+      /\[ERROR\] fibre-agent: No USDT probes could be attached to \S+ \(pid \d+\): .*built with USDT support.*readelf -n/,
+    );
+  } finally {
+    sleeper.child.kill('SIGKILL');
+  }
+});
