@@ -11,8 +11,10 @@ import {
   TargetNotFound,
   unknownKeys,
 } from './config/load.js';
+import { type Security, securityOf } from './config/security.js';
 import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
+import { TlsError } from './http/tls.js';
 import { ConsoleLogger } from './log.js';
 import { AttachError } from './source/supervisor.js';
 import { VERSION } from './version.js';
@@ -30,7 +32,9 @@ function addSettings(cmd: Command): Command {
   cmd.option('-c, --config <path>', 'YAML config file (keys as in config.example.yaml)');
   for (const s of SETTINGS) {
     const def = s.default === undefined ? '' : ` (default: ${s.default})`;
-    cmd.addOption(new Option(s.flag, `${s.description}${def} [env ${s.env}]`));
+    const opt = new Option(s.flag, `${s.description}${def} [env ${s.env}]`);
+    if (s.repeatable) opt.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    cmd.addOption(opt);
   }
   return cmd;
 }
@@ -43,10 +47,16 @@ function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warn
 }
 
 /** Runs the agent until SIGINT/SIGTERM; a second signal exits at once. */
-async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger, onStop?: () => void): Promise<void> {
+async function runAgent(
+  config: AgentConfig,
+  target: Target,
+  security: Security,
+  log: ConsoleLogger,
+  onStop?: () => void,
+): Promise<void> {
   let agent: Agent;
   try {
-    agent = await Agent.start(config, target, log);
+    agent = await Agent.start(config, target, security, log);
   } catch (err) {
     onStop?.();
     if (err instanceof AttachError) {
@@ -76,6 +86,7 @@ async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger,
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', () => agent.reloadTls());
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -92,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
       const { config, warnings } = loadConfig(flags);
       const log = new ConsoleLogger(config.logLevel, config.logFile);
       for (const w of warnings) log.warn(w);
-      await runAgent(config, resolveTarget(config), log);
+      await runAgent(config, resolveTarget(config), securityOf(config), log);
     });
 
   addSettings(program.command('demo'))
@@ -103,12 +114,19 @@ async function main(argv: string[]): Promise<void> {
       const interval = Number(flags.blockInterval);
       if (!(interval > 0)) throw new ConfigError('--block-interval must be a positive number of seconds');
       const binary = await buildSimulator();
+      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary });
+      const security = securityOf(config);
       const sim: ChildProcess = await startSimulator(binary, interval);
-      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary, pid: String(sim.pid) });
-      const log = new ConsoleLogger(config.logLevel, config.logFile);
-      for (const w of warnings) log.warn(w);
-      log.info(`Demo: simulated bitcoind ${binary} (pid ${sim.pid}), one block every ${interval}s`);
-      await runAgent(config, resolveTarget(config), log, () => sim.kill('SIGTERM'));
+      const stopSim = () => sim.kill('SIGTERM');
+      try {
+        const log = new ConsoleLogger(config.logLevel, config.logFile);
+        for (const w of warnings) log.warn(w);
+        log.info(`Demo: simulated bitcoind ${binary} (pid ${sim.pid}), one block every ${interval}s`);
+        await runAgent({ ...config, pid: sim.pid }, resolveTarget({ ...config, pid: sim.pid }), security, log, stopSim);
+      } catch (err) {
+        stopSim();
+        throw err;
+      }
     });
 
   try {
@@ -117,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
-    if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
+    if (err instanceof ConfigError || err instanceof TlsError) fail(err.message, EXIT_USAGE);
     if (err instanceof TargetNotFound) fail(err.message, EXIT_FAILURE);
     fail((err as Error).message ?? String(err), EXIT_FAILURE);
   }

@@ -1,6 +1,6 @@
 /** Resolves the configuration: flag > environment > YAML file > default, each value checked. */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { exeOf, isRunning, processesOf, resolveBinary } from '../source/target.js';
 import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from './settings.js';
 
@@ -17,7 +17,11 @@ function flatten(map: YAMLMap, prefix: string, out: Record<string, RawValue>, fi
   for (const pair of map.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const name = prefix ? `${prefix}.${key}` : key;
-    if (isMap(pair.value)) flatten(pair.value, name, out, fileName);
+    // A repeatable setting (otlp.headers) may be written as a mapping or a list of key=value.
+    if (LIST_KEYS.has(name) && (isMap(pair.value) || isSeq(pair.value))) {
+      const value = pair.value.toJSON() as Record<string, unknown> | unknown[];
+      out[name] = Array.isArray(value) ? value.map(String) : Object.entries(value).map(([k, v]) => `${k}=${v}`);
+    } else if (isMap(pair.value)) flatten(pair.value, name, out, fileName);
     else if (isScalar(pair.value) && pair.value.value !== null) {
       const v = pair.value.value;
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
@@ -29,6 +33,8 @@ function flatten(map: YAMLMap, prefix: string, out: Record<string, RawValue>, fi
     }
   }
 }
+
+const LIST_KEYS = new Set(SETTINGS.filter((s) => s.repeatable).map((s) => s.yaml));
 
 /** Reads a YAML config file; unreadable or invalid YAML is a ConfigError naming the file and line. */
 export function readConfigFile(path: string): Record<string, RawValue> {
@@ -63,9 +69,20 @@ export function resolveConfig(sources: ConfigSources): AgentConfig {
   const config: Partial<Record<keyof AgentConfig, unknown>> = {};
   for (const s of SETTINGS) {
     const flag = sources.flags[optionName(s)];
+    const primary = sources.env[s.env];
+    const fallback = s.envFallbacks?.find((f) => sources.env[f.name] !== undefined);
+    const fromEnv: [RawValue | undefined, string] =
+      primary !== undefined
+        ? [s.envMap ? s.envMap(primary) : primary, s.env]
+        : fallback
+          ? [
+              fallback.map ? fallback.map(sources.env[fallback.name] as string) : sources.env[fallback.name],
+              fallback.name,
+            ]
+          : [undefined, s.env];
     const candidates: [RawValue | undefined, string][] = [
       [flag as RawValue | undefined, `--${/--([a-z0-9-]+)/.exec(s.flag)?.[1]}`],
-      [sources.env[s.env], s.env],
+      fromEnv,
       [sources.file[s.yaml], `${s.yaml} in ${sources.fileName ?? 'the config file'}`],
       [s.default, 'default'],
     ];
@@ -75,7 +92,8 @@ export function resolveConfig(sources: ConfigSources): AgentConfig {
     try {
       config[s.key] = s.parse(raw as RawValue);
     } catch (err) {
-      throw new ConfigError(`${origin}: ${JSON.stringify(raw)} ${(err as Error).message}`);
+      const shown = s.secret ? 'the value' : JSON.stringify(raw);
+      throw new ConfigError(`${origin}: ${shown} ${(err as Error).message}`);
     }
   }
   return config as unknown as AgentConfig;

@@ -21,12 +21,32 @@ export interface AgentConfig {
   bpftracePath: string;
   perfBufferPages: number;
   peerLabelLimit: number;
+  metricsAuthUsername?: string;
+  metricsAuthPassword?: string;
+  metricsAuthPasswordFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  otlpEndpoint?: string;
+  otlpProtocol: OtlpProtocol;
+  otlpHeaders?: Record<string, string>;
+  otlpIntervalSeconds: number;
+  otlpCa?: string;
 }
+
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /** A bad value; the message names the setting and where the value came from. */
 export class ConfigError extends Error {}
 
-export type RawValue = string | number | boolean;
+export type RawValue = string | number | boolean | string[];
+
+/** A further environment variable read when the primary one is unset, with its value converted. */
+export interface EnvFallback {
+  readonly name: string;
+  readonly map?: (value: string) => string;
+}
 
 export interface Setting {
   readonly key: keyof AgentConfig;
@@ -36,6 +56,13 @@ export interface Setting {
   readonly yaml: string;
   readonly description: string;
   readonly default?: RawValue;
+  /** Never echoed in errors or logs. */
+  readonly secret?: boolean;
+  /** The flag may be given several times; the values arrive as a list. */
+  readonly repeatable?: boolean;
+  /** Converts the primary environment variable's value (for example milliseconds to seconds). */
+  readonly envMap?: (value: string) => string;
+  readonly envFallbacks?: readonly EnvFallback[];
   /** Throws a bare message; the loader adds which source it came from. */
   parse(raw: RawValue): AgentConfig[keyof AgentConfig];
 }
@@ -44,6 +71,45 @@ function text(raw: RawValue): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw new Error('must be a non-empty string');
   return raw;
 }
+
+function httpUrl(raw: RawValue): string {
+  let url: URL;
+  try {
+    url = new URL(text(raw));
+  } catch {
+    throw new Error('must be an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http:// or https:// URL');
+  return url.toString();
+}
+
+/** OTLP headers as `k=v,k2=v2` (the OTEL_EXPORTER_OTLP_HEADERS form, values URL-encoded) or a list of `k=v`. */
+function headers(raw: RawValue): Record<string, string> {
+  const items = Array.isArray(raw) ? raw : String(raw).split(',');
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    if (item.trim() === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error('must be key=value pairs');
+    try {
+      out[decodeURIComponent(item.slice(0, eq).trim())] = decodeURIComponent(item.slice(eq + 1).trim());
+    } catch {
+      throw new Error('has a badly URL-encoded key or value');
+    }
+  }
+  return out;
+}
+
+function seconds(raw: RawValue): number {
+  const n = Number(String(raw).trim());
+  if (typeof raw === 'boolean' || !Number.isFinite(n) || n < 0.1 || n > 86_400)
+    throw new Error('must be a number of seconds from 0.1 to 86400');
+  return n;
+}
+
+/** The OpenTelemetry variables give milliseconds; the flag and YAML key take seconds. */
+const msToSeconds = (v: string) => (/^[0-9]+(\.[0-9]+)?$/.test(v.trim()) ? String(Number(v) / 1000) : v);
+const withMetricsPath = (v: string) => `${v.replace(/\/+$/, '')}/v1/metrics`;
 
 function integer(min: number, max: number) {
   return (raw: RawValue): number => {
@@ -197,6 +263,104 @@ export const SETTINGS: readonly Setting[] = [
     description: 'distinct peer label values kept; later peers are counted as peer="other"',
     default: 1000,
     parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'metricsAuthUsername',
+    flag: '--metrics-auth-username <user>',
+    env: 'FIBRE_METRICS_AUTH_USERNAME',
+    yaml: 'metrics_auth_username',
+    description: 'basic auth username for /metrics (auth is on when username and password are set)',
+    parse: text,
+  },
+  {
+    key: 'metricsAuthPassword',
+    flag: '--metrics-auth-password <password>',
+    env: 'FIBRE_METRICS_AUTH_PASSWORD',
+    yaml: 'metrics_auth_password',
+    description: 'basic auth password for /metrics (visible in ps: prefer the password file)',
+    secret: true,
+    parse: text,
+  },
+  {
+    key: 'metricsAuthPasswordFile',
+    flag: '--metrics-auth-password-file <path>',
+    env: 'FIBRE_METRICS_AUTH_PASSWORD_FILE',
+    yaml: 'metrics_auth_password_file',
+    description: 'file holding the basic auth password (one trailing newline ignored)',
+    parse: text,
+  },
+  {
+    key: 'tlsCert',
+    flag: '--tls-cert <path>',
+    env: 'FIBRE_TLS_CERT',
+    yaml: 'tls_cert',
+    description: 'PEM certificate: serve /metrics over HTTPS (with --tls-key)',
+    parse: text,
+  },
+  {
+    key: 'tlsKey',
+    flag: '--tls-key <path>',
+    env: 'FIBRE_TLS_KEY',
+    yaml: 'tls_key',
+    description: 'PEM private key of --tls-cert',
+    parse: text,
+  },
+  {
+    key: 'tlsClientCa',
+    flag: '--tls-client-ca <path>',
+    env: 'FIBRE_TLS_CLIENT_CA',
+    yaml: 'tls_client_ca',
+    description: 'PEM CA: require client certificates signed by it (mutual TLS)',
+    parse: text,
+  },
+  {
+    key: 'otlpEndpoint',
+    flag: '--otlp-endpoint <url>',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    envFallbacks: [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', map: withMetricsPath }],
+    yaml: 'otlp.endpoint',
+    description: 'push metrics over OTLP/HTTP to this URL, e.g. http://collector:4318/v1/metrics (off when unset)',
+    parse: httpUrl,
+  },
+  {
+    key: 'otlpProtocol',
+    flag: '--otlp-protocol <protocol>',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+    envFallbacks: [{ name: 'OTEL_EXPORTER_OTLP_PROTOCOL' }],
+    yaml: 'otlp.protocol',
+    description: `OTLP encoding: ${OTLP_PROTOCOLS.join(' or ')}`,
+    default: 'http/protobuf',
+    parse: oneOf(OTLP_PROTOCOLS),
+  },
+  {
+    key: 'otlpHeaders',
+    flag: '--otlp-header <key=value>',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+    envFallbacks: [{ name: 'OTEL_EXPORTER_OTLP_HEADERS' }],
+    yaml: 'otlp.headers',
+    description: 'header on every OTLP request, e.g. an API token (repeatable; env and YAML: k=v,k2=v2)',
+    secret: true,
+    repeatable: true,
+    parse: headers,
+  },
+  {
+    key: 'otlpIntervalSeconds',
+    flag: '--otlp-interval <seconds>',
+    env: 'OTEL_METRIC_EXPORT_INTERVAL',
+    envMap: msToSeconds,
+    yaml: 'otlp.interval',
+    description: 'seconds between OTLP pushes (the environment variable is in milliseconds)',
+    default: 15,
+    parse: seconds,
+  },
+  {
+    key: 'otlpCa',
+    flag: '--otlp-ca <path>',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
+    envFallbacks: [{ name: 'OTEL_EXPORTER_OTLP_CERTIFICATE' }],
+    yaml: 'otlp.certificate',
+    description: 'PEM CA that signs the collector certificate, for https:// endpoints',
+    parse: text,
   },
 ];
 

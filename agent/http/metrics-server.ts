@@ -1,7 +1,15 @@
-/** The /metrics endpoint: GET or HEAD /metrics, nothing else. */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+/**
+ * The /metrics endpoint, over HTTP or HTTPS, optionally behind basic auth. With auth on, every request
+ * to this port is authenticated before anything else looks at it, whatever its path or method, so no
+ * spelling of the path (`/metrics/`, `//metrics`, `/%6Detrics`, absolute-form targets) can bypass it.
+ */
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { EXPOSITION_CONTENT_TYPE } from '../export/prometheus.js';
 import type { Logger } from '../log.js';
+import { type BasicAuth, CHALLENGE } from './auth.js';
+import { close, hardenServer, listen, plainServer } from './listen.js';
+import { loadTls, type TlsFiles } from './tls.js';
 
 export function pathOf(req: IncomingMessage): string {
   const target = req.url ?? '';
@@ -14,8 +22,15 @@ export function reply(res: ServerResponse, status: number, body: string, headers
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-export function metricsHandler(render: () => Promise<string>, log: Logger): RequestListener {
+export function metricsHandler(render: () => Promise<string>, log: Logger, auth?: BasicAuth): RequestListener {
   return (req, res) => {
+    if (auth) {
+      const result = auth.check(req.headers.authorization);
+      if (result !== 'ok') {
+        reply(res, 401, 'unauthorized\n', { 'WWW-Authenticate': CHALLENGE });
+        return;
+      }
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
@@ -32,4 +47,61 @@ export function metricsHandler(render: () => Promise<string>, log: Logger): Requ
       },
     );
   };
+}
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  render: () => Promise<string>;
+  log: Logger;
+  auth?: BasicAuth;
+  tls?: TlsFiles;
+}
+
+export class MetricsServer {
+  private constructor(
+    private readonly server: Server,
+    private readonly options: MetricsServerOptions,
+  ) {}
+
+  static async start(options: MetricsServerOptions): Promise<MetricsServer> {
+    const handler = metricsHandler(options.render, options.log, options.auth);
+    const { tls } = options;
+    const server = tls
+      ? hardenServer(
+          createHttpsServer(
+            {
+              ...loadTls(tls),
+              requestCert: !!tls.clientCa,
+              rejectUnauthorized: !!tls.clientCa,
+              maxHeaderSize: 16 * 1024,
+            },
+            handler,
+          ) as unknown as Server,
+        )
+      : plainServer(handler);
+    // A failed handshake (wrong CA, no client certificate) is the client's problem, not ours to log loudly.
+    server.on('tlsClientError', (err: Error) => options.log.debug(`TLS handshake failed: ${err.message}`));
+    await listen(server, options.host, options.port, '/metrics');
+    return new MetricsServer(server, options);
+  }
+
+  get tlsEnabled(): boolean {
+    return this.options.tls !== undefined;
+  }
+
+  get url(): string {
+    return `${this.options.tls ? 'https' : 'http'}://${this.options.host}:${this.options.port}/metrics`;
+  }
+
+  /** Re-reads certificate and key; throws (and keeps the current pair) if the new files are unusable. */
+  reloadTls(): void {
+    if (!this.options.tls) return;
+    const context = loadTls(this.options.tls);
+    (this.server as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
+  }
+
+  close(): Promise<void> {
+    return close(this.server);
+  }
 }

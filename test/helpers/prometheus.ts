@@ -59,10 +59,14 @@ export class Prometheus {
   }
 
   /** Scrape targets with their health and last error, as /api/v1/targets reports them. */
-  async targets(): Promise<{ scrapePool: string; health: string; lastError: string; labels: Record<string, string> }[]> {
+  async targets(): Promise<
+    { scrapePool: string; health: string; lastError: string; labels: Record<string, string> }[]
+  > {
     const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/targets`);
     const body = (await res.json()) as {
-      data: { activeTargets: { scrapePool: string; health: string; lastError: string; labels: Record<string, string> }[] };
+      data: {
+        activeTargets: { scrapePool: string; health: string; lastError: string; labels: Record<string, string> }[];
+      };
     };
     return body.data.activeTargets;
   }

@@ -118,3 +118,44 @@ test('config files: invalid YAML says the line; unknown keys warn by name; envir
   assert.match(r.stderr, /--bitcoind .*nope: no such file/);
   assertOneLine(run([], { FIBRE_METRICS_PORT: '99999', FIBRE_BITCOIND_PATH: '/x' }), 2, /FIBRE_METRICS_PORT: "99999"/);
 });
+
+test('auth and TLS misconfiguration: one line, exit 2, and the password never appears', async () => {
+  const bin = fakeBinary('bitcoind-c');
+  const proc = await startProcess(bin);
+  const secret = 'Sup3r-S3cret-Value';
+  try {
+    const common = ['-b', bin, '-p', String(proc.pid), '--port', '1', '--health-port', '2'];
+    const cases: [string[], RegExp][] = [
+      [['--metrics-auth-username', 'prom'], /username is set without a password/],
+      [['--metrics-auth-password', secret], /password is set without --metrics-auth-username/],
+      [['--tls-cert', '/etc/hostname'], /--tls-cert is set without --tls-key/],
+      [['--tls-key', '/etc/hostname'], /--tls-key is set without --tls-cert/],
+      [
+        [
+          '--tls-cert',
+          join(dir, 'absent.crt'),
+          '--tls-key',
+          join(dir, 'absent.key'),
+          '--metrics-auth-username',
+          'u',
+          '--metrics-auth-password',
+          secret,
+        ],
+        /TLS certificate .*absent\.crt: cannot read it \(no such file\)/,
+      ],
+      [
+        ['--tls-cert', '/etc/hostname', '--tls-key', '/etc/hostname'],
+        /TLS certificate \/etc\/hostname is not a PEM certificate/,
+      ],
+    ];
+    for (const [args, re] of cases) {
+      const r = run([...common, ...args]);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.stderr.trim(), re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(!r.out.includes(secret), 'the password is not printed');
+    }
+  } finally {
+    proc.kill();
+  }
+});

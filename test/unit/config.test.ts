@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
-import { ConfigError, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
+import { securityOf } from '../../agent/config/security.js';
+import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
 
 /** Two valid, distinct values per setting: enough to tell which source won. */
 const SAMPLES: Record<string, [string, string, string]> = {
@@ -22,6 +23,17 @@ const SAMPLES: Record<string, [string, string, string]> = {
   bpftracePath: ['/flag/bpftrace', '/env/bpftrace', '/file/bpftrace'],
   perfBufferPages: ['64', '128', '512'],
   peerLabelLimit: ['10', '20', '30'],
+  metricsAuthUsername: ['flaguser', 'envuser', 'fileuser'],
+  metricsAuthPassword: ['flagpass', 'envpass', 'filepass'],
+  metricsAuthPasswordFile: ['/flag/pw', '/env/pw', '/file/pw'],
+  tlsCert: ['/flag/crt', '/env/crt', '/file/crt'],
+  tlsKey: ['/flag/key', '/env/key', '/file/key'],
+  tlsClientCa: ['/flag/ca', '/env/ca', '/file/ca'],
+  otlpEndpoint: ['http://flag:4318/v1/metrics', 'http://env:4318/v1/metrics', 'https://file:4318/v1/metrics'],
+  otlpProtocol: ['http/json', 'http/protobuf', 'http/json'],
+  otlpHeaders: ['a=1', 'b=2,c=3', 'd=4'],
+  otlpIntervalSeconds: ['5', '2500', '30'],
+  otlpCa: ['/flag/ca.crt', '/env/ca.crt', '/file/ca.crt'],
 };
 
 test('every setting has sample values here (a new setting needs a precedence test)', () => {
@@ -34,12 +46,41 @@ for (const s of SETTINGS) {
     const parse = (v: RawValue) => s.parse(v);
     const all = { flags: { [optionName(s)]: flag }, env: { [s.env]: env }, file: { [s.yaml]: file } };
     assert.deepEqual(resolveConfig(all)[s.key], parse(flag));
-    assert.deepEqual(resolveConfig({ ...all, flags: {} })[s.key], parse(env));
+    assert.deepEqual(resolveConfig({ ...all, flags: {} })[s.key], parse(s.envMap ? s.envMap(env) : env));
     assert.deepEqual(resolveConfig({ ...all, flags: {}, env: {} })[s.key], parse(file));
     const fallback = resolveConfig({ flags: {}, env: {}, file: {} })[s.key];
     assert.deepEqual(fallback, s.default === undefined ? undefined : parse(s.default));
   });
 }
+
+test('OpenTelemetry variables: the generic endpoint gets /v1/metrics, the interval is in ms, the signal-specific one wins', () => {
+  const env = (e: NodeJS.ProcessEnv) => resolveConfig({ flags: {}, env: e, file: {} });
+  assert.equal(env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).otlpEndpoint, 'http://c:4318/v1/metrics');
+  assert.equal(env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).otlpEndpoint, 'http://c:4318/v1/metrics');
+  assert.equal(
+    env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m:9/x' })
+      .otlpEndpoint,
+    'http://m:9/x',
+  );
+  assert.equal(env({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otlpProtocol, 'http/json');
+  assert.equal(env({ OTEL_METRIC_EXPORT_INTERVAL: '60000' }).otlpIntervalSeconds, 60);
+  assert.equal(env({}).otlpIntervalSeconds, 15);
+  assert.equal(env({}).otlpEndpoint, undefined, 'push is off by default');
+  assert.deepEqual(env({ OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%3Db,x=y' }).otlpHeaders, { 'api-key': 'a=b', x: 'y' });
+  assert.deepEqual(resolveConfig({ flags: { otlpHeader: ['a=1', 'b=2'] }, env: {}, file: {} }).otlpHeaders, {
+    a: '1',
+    b: '2',
+  });
+  assert.throws(
+    () => env({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    /OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" must be one of http\/protobuf, http\/json/,
+  );
+  assert.throws(() => env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /must be an http:\/\/ or https:\/\/ URL/);
+  assert.throws(
+    () => env({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
+    (e: Error) => /key=value/.test(e.message) && !e.message.includes('novalue'),
+  );
+});
 
 test('typed YAML values are accepted as such', () => {
   const c = resolveConfig({ flags: {}, env: {}, file: { metrics_port: 9999, verbose: true, node_name: 'x' } });
@@ -70,6 +111,46 @@ test('bad values name the source and the rule', () => {
   }
 });
 
+test('auth and TLS come in pairs; half a pair is refused; the password file is read and trimmed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-sec-'));
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 's3cret\n', { mode: 0o600 });
+  const base = resolveConfig({ flags: {}, env: {}, file: {} });
+  assert.deepEqual(securityOf(base), {});
+  assert.deepEqual(securityOf({ ...base, metricsAuthUsername: 'u', metricsAuthPasswordFile: pw }).auth, {
+    username: 'u',
+    password: 's3cret',
+  });
+  assert.deepEqual(securityOf({ ...base, metricsAuthUsername: 'u', metricsAuthPassword: 'p' }).auth, {
+    username: 'u',
+    password: 'p',
+  });
+  const refused: [Partial<AgentConfig>, RegExp][] = [
+    [{ metricsAuthUsername: 'u' }, /username is set without a password/],
+    [{ metricsAuthPassword: 'p' }, /password is set without --metrics-auth-username/],
+    [{ metricsAuthPasswordFile: pw }, /password is set without --metrics-auth-username/],
+    [{ metricsAuthUsername: 'u', metricsAuthPassword: 'p', metricsAuthPasswordFile: pw }, /not both/],
+    [
+      { metricsAuthUsername: 'u', metricsAuthPasswordFile: join(dir, 'none') },
+      /password-file .*none: cannot read it \(ENOENT\)/,
+    ],
+    [{ tlsCert: '/c' }, /--tls-cert is set without --tls-key/],
+    [{ tlsKey: '/k' }, /--tls-key is set without --tls-cert/],
+    [{ tlsClientCa: '/ca' }, /--tls-client-ca needs --tls-cert/],
+  ];
+  for (const [partial, re] of refused) assert.throws(() => securityOf({ ...base, ...partial }), re);
+  const empty = join(dir, 'empty');
+  writeFileSync(empty, '\n');
+  assert.throws(() => securityOf({ ...base, metricsAuthUsername: 'u', metricsAuthPasswordFile: empty }), /is empty/);
+});
+
+test('a secret is never echoed in an error', () => {
+  assert.throws(
+    () => resolveConfig({ flags: { metricsAuthPassword: '' }, env: {}, file: {} }),
+    (err: Error) => /--metrics-auth-password: the value must be a non-empty string/.test(err.message),
+  );
+});
+
 test('config files: invalid YAML names the line; unknown keys are reported; nested keys flatten', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fibre-config-'));
   const bad = join(dir, 'bad.yaml');
@@ -80,9 +161,14 @@ test('config files: invalid YAML names the line; unknown keys are reported; nest
   assert.throws(() => readConfigFile(list), /must be a mapping/);
   assert.throws(() => readConfigFile(join(dir, 'missing.yaml')), /cannot read config file .*missing\.yaml: ENOENT/);
   const good = join(dir, 'good.yaml');
-  writeFileSync(good, 'node_name: a\nnode_nmae: typo\notlp:\n  endpoint: http://x\n');
+  writeFileSync(good, 'node_name: a\nnode_nmae: typo\notlp:\n  endpoint: http://x\n  headers:\n    api-key: t\n');
   const file = readConfigFile(good);
-  assert.deepEqual(file, { node_name: 'a', node_nmae: 'typo', 'otlp.endpoint': 'http://x' });
+  assert.deepEqual(file, {
+    node_name: 'a',
+    node_nmae: 'typo',
+    'otlp.endpoint': 'http://x',
+    'otlp.headers': ['api-key=t'],
+  });
   assert.ok(unknownKeys(file).includes('node_nmae'));
   const empty = join(dir, 'empty.yaml');
   writeFileSync(empty, '# nothing\n');

@@ -1,0 +1,77 @@
+/**
+ * TLS material for the /metrics server: read and checked up front so a bad file fails start-up with
+ * a line naming it, and re-read on SIGHUP so certificates rotate without a restart (a broken new pair
+ * is refused and the old one keeps serving).
+ */
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
+export class TlsError extends Error {}
+
+function read(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+    throw new TlsError(`${what} ${path}: cannot read it (${why})`);
+  }
+}
+
+/** OpenSSL's messages, in words that say which file is wrong and how. */
+function explain(err: Error, files: TlsFiles): string {
+  const msg = err.message;
+  if (/key values mismatch/i.test(msg)) return `TLS key ${files.key} does not belong to certificate ${files.cert}`;
+  if (
+    /PEM_read_bio_PrivateKey|bad decrypt|DECODER routines|no start line.*key|unsupported/i.test(msg) &&
+    /key/i.test(msg)
+  ) {
+    return `TLS key ${files.key} is not a readable PEM private key (${msg})`;
+  }
+  if (/no start line|PEM|ASN1|certificate/i.test(msg)) {
+    return `TLS certificate ${files.cert} or key ${files.key} is not valid PEM (${msg})`;
+  }
+  return `TLS certificate ${files.cert} / key ${files.key}: ${msg}`;
+}
+
+export const TLS_MIN_VERSION = 'TLSv1.2';
+
+/** Loads and checks the files; throws a TlsError naming the file and the problem. */
+export function loadTls(files: TlsFiles): SecureContextOptions {
+  const options: SecureContextOptions = {
+    cert: read(files.cert, 'TLS certificate'),
+    key: read(files.key, 'TLS key'),
+    minVersion: TLS_MIN_VERSION,
+  };
+  if (!/-----BEGIN CERTIFICATE-----/.test(options.cert?.toString() ?? '')) {
+    throw new TlsError(`TLS certificate ${files.cert} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(options.key?.toString() ?? '')) {
+    throw new TlsError(`TLS key ${files.key} is not a PEM private key (no BEGIN PRIVATE KEY line)`);
+  }
+  if (files.clientCa) {
+    options.ca = read(files.clientCa, 'TLS client CA');
+    if (!/-----BEGIN CERTIFICATE-----/.test(options.ca.toString())) {
+      throw new TlsError(`TLS client CA ${files.clientCa} is not a PEM certificate`);
+    }
+  }
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    if (
+      files.clientCa &&
+      /ca|x509/i.test((err as Error).message) &&
+      !/key values mismatch/.test((err as Error).message)
+    ) {
+      throw new TlsError(`TLS client CA ${files.clientCa}: ${(err as Error).message}`);
+    }
+    throw new TlsError(explain(err as Error, files));
+  }
+  return options;
+}
