@@ -11,11 +11,12 @@ import {
   TargetNotFound,
   unknownKeys,
 } from './config/load.js';
-import { type Security, securityOf } from './config/security.js';
 import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
 import { TlsError } from './http/tls.js';
 import { ConsoleLogger } from './log.js';
+import { PrivilegeError } from './privileges.js';
+import { WorkerStartError } from './privsep/worker-handle.js';
 import { AttachError } from './source/supervisor.js';
 import { VERSION } from './version.js';
 
@@ -47,26 +48,31 @@ function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warn
 }
 
 /** Runs the agent until SIGINT/SIGTERM; a second signal exits at once. */
-async function runAgent(
-  config: AgentConfig,
-  target: Target,
-  security: Security,
-  log: ConsoleLogger,
-  onStop?: () => void,
-): Promise<void> {
-  let agent: Agent;
+async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger, onStop?: () => void): Promise<void> {
+  let agent: Agent | undefined;
+  let stopping = false;
+  const crash = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.error(`${why}; shutting down`);
+    void (agent?.stop() ?? Promise.resolve()).finally(async () => {
+      onStop?.();
+      await log.close();
+      process.exit(EXIT_FAILURE);
+    });
+  };
   try {
-    agent = await Agent.start(config, target, security, log);
+    agent = await Agent.start(config, target, log, crash);
   } catch (err) {
     onStop?.();
-    if (err instanceof AttachError) {
+    if (err instanceof AttachError || err instanceof PrivilegeError || err instanceof WorkerStartError) {
       log.error(err.message);
       await log.close();
       process.exit(EXIT_FAILURE);
     }
     throw err;
   }
-  let stopping = false;
+  const running = agent;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn(`${signal} again: exiting now`);
@@ -74,7 +80,7 @@ async function runAgent(
     }
     stopping = true;
     log.info(`${signal} received: detaching probes and shutting down`);
-    agent
+    running
       .stop()
       .then(async () => {
         onStop?.();
@@ -86,7 +92,7 @@ async function runAgent(
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  process.on('SIGHUP', () => agent.reloadTls());
+  process.on('SIGHUP', () => running.reloadTls());
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -103,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
       const { config, warnings } = loadConfig(flags);
       const log = new ConsoleLogger(config.logLevel, config.logFile);
       for (const w of warnings) log.warn(w);
-      await runAgent(config, resolveTarget(config), securityOf(config), log);
+      await runAgent(config, resolveTarget(config), log);
     });
 
   addSettings(program.command('demo'))
@@ -115,14 +121,13 @@ async function main(argv: string[]): Promise<void> {
       if (!(interval > 0)) throw new ConfigError('--block-interval must be a positive number of seconds');
       const binary = await buildSimulator();
       const { config, warnings } = loadConfig({ ...flags, bitcoind: binary });
-      const security = securityOf(config);
       const sim: ChildProcess = await startSimulator(binary, interval);
       const stopSim = () => sim.kill('SIGTERM');
       try {
         const log = new ConsoleLogger(config.logLevel, config.logFile);
         for (const w of warnings) log.warn(w);
         log.info(`Demo: simulated bitcoind ${binary} (pid ${sim.pid}), one block every ${interval}s`);
-        await runAgent({ ...config, pid: sim.pid }, resolveTarget({ ...config, pid: sim.pid }), security, log, stopSim);
+        await runAgent({ ...config, pid: sim.pid }, resolveTarget({ ...config, pid: sim.pid }), log, stopSim);
       } catch (err) {
         stopSim();
         throw err;

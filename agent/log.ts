@@ -43,6 +43,13 @@ export class ConsoleLogger implements Logger {
     this.file?.write(line);
   }
 
+  /** A line another process already formatted (the metrics process's log). */
+  raw(line: string): void {
+    const text = `${line.replace(/[\r\n]+/g, ' ')}\n`;
+    this.out.write(text);
+    this.file?.write(text);
+  }
+
   debug(msg: string): void {
     this.write('DEBUG', msg);
   }

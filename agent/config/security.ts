@@ -1,5 +1,6 @@
 /** Basic auth and TLS settings, checked as pairs: half a configuration is refused, never run open. */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { Credentials } from '../http/auth.js';
 import type { TlsFiles } from '../http/tls.js';
 import { type AgentConfig, ConfigError } from './settings.js';

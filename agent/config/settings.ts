@@ -32,6 +32,7 @@ export interface AgentConfig {
   otlpHeaders?: Record<string, string>;
   otlpIntervalSeconds: number;
   otlpCa?: string;
+  user: string;
 }
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -263,6 +264,16 @@ export const SETTINGS: readonly Setting[] = [
     description: 'distinct peer label values kept; later peers are counted as peer="other"',
     default: 1000,
     parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'user',
+    flag: '--user <name>',
+    env: 'FIBRE_USER',
+    yaml: 'user',
+    description:
+      'account for everything but bpftrace when started as root (decoding, HTTP, OTLP); "root" keeps one process',
+    default: 'fibre-agent',
+    parse: text,
   },
   {
     key: 'metricsAuthUsername',

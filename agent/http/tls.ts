@@ -4,6 +4,7 @@
  * is refused and the old one keeps serving).
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 
 export interface TlsFiles {
@@ -19,7 +20,12 @@ function read(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? `permission denied for user ${userInfo().username}, which reads it`
+          : String(code ?? err);
     throw new TlsError(`${what} ${path}: cannot read it (${why})`);
   }
 }

@@ -1,5 +1,6 @@
 /** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { boundingArg, type CapName } from './capabilities.js';
 import { LineSplitter } from './line-splitter.js';
 import { BPFTRACE_STRLEN } from './program.js';
 
@@ -9,12 +10,13 @@ export interface BpftraceSpec {
   pid: number;
   program: string;
   perfRbPages: number;
-  maxLineLength: number;
+  /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
+  boundTo?: readonly CapName[];
 }
 
 export interface BpftraceHandlers {
-  line(line: string): void;
-  tooLong(): void;
+  /** stdout, as it comes: decoding is the unprivileged side's job. */
+  data(chunk: Buffer): void;
   stderr(line: string): void;
   exit(code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -43,7 +45,11 @@ export class BpftraceProcess {
   start(spec: BpftraceSpec, on: BpftraceHandlers): void {
     // -B line: one write per event, so an event reaches /metrics as soon as it fires.
     // -p: enables the semaphores in that process and ends bpftrace when it exits.
-    const child = spawn(spec.bpftrace, ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary], {
+    const args = ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary];
+    const [command, argv] = spec.boundTo
+      ? ['setpriv', [`--bounding-set=${boundingArg(spec.boundTo)}`, '--', spec.bpftrace, ...args]]
+      : [spec.bpftrace, args];
+    const child = spawn(command, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -52,13 +58,12 @@ export class BpftraceProcess {
       },
     });
     this.child = child;
-    const out = new LineSplitter(spec.maxLineLength, on.line, on.tooLong);
     const err = new LineSplitter(
       4096,
       (l) => l.trim() && on.stderr(l),
       () => on.stderr('(overlong stderr line)'),
     );
-    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stdout?.on('data', on.data);
     child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     this.exited = new Promise((resolve) => {
       let done = false;
@@ -76,6 +81,15 @@ export class BpftraceProcess {
       // 'close' waits for stdout to drain, so no line printed before exit is lost.
       child.on('close', finish);
     });
+  }
+
+  /** Stops reading stdout: bpftrace blocks, its perf buffer fills, and the kernel counts what it drops. */
+  pause(): void {
+    this.child?.stdout?.pause();
+  }
+
+  resume(): void {
+    this.child?.stdout?.resume();
   }
 
   get running(): boolean {

@@ -1,31 +1,30 @@
 /**
- * Keeps one bpftrace attached to the bitcoind process: attaches, notices when bitcoind restarts (bpftrace
- * -p exits with its target) or bpftrace dies on its own, and re-attaches. Decoded lines go to the recorder.
+ * The privileged half of the agent: keeps one bpftrace attached to the bitcoind process. It attaches,
+ * notices when bitcoind restarts (bpftrace -p exits with its target) or bpftrace dies on its own, and
+ * re-attaches, with backoff for a bpftrace that keeps failing. It passes bpftrace's output on without
+ * reading it; the downstream pipeline decodes it and says when the probes are ready.
  */
 import { PROBES } from '../../probes/catalogue.js';
-import type { Decoder } from '../decode/decoder.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../record/recorder.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
+import type { CapName } from './capabilities.js';
+import type { AttachStatus, Downstream } from './downstream.js';
 import { buildProgram, listProbes, ProbeListError, presentProbes } from './program.js';
-import { isRunning, processesOf } from './target.js';
+import { isRunning, processesOf, startTimeOf } from './target.js';
+
+export type { AttachStatus } from './downstream.js';
 
 export interface SupervisorOptions {
   bpftrace: string;
   /** The bitcoind binary, links resolved. */
   binary: string;
   perfRbPages: number;
-  maxLineLength: number;
   /** How long to wait for bpftrace to attach before giving up on one attempt. */
   attachTimeoutMs: number;
   /** How often to look for a restarted bitcoind. */
   pollMs: number;
-}
-
-export interface AttachStatus {
-  attached: boolean;
-  probes: number;
-  reason: string;
+  /** The bounding set bpftrace runs with, when the agent may narrow it. */
+  boundTo?: readonly CapName[];
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -48,31 +47,29 @@ export function troubleshoot(binary: string, pid: number, detail: string): strin
 
 export class Supervisor {
   private readonly proc = new BpftraceProcess();
-  private status: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
   private stopping = false;
   private stderrTail: string[] = [];
   private pid = 0;
+  private pidStart = 0;
   private attachedAt = 0;
   private backoffMs = BACKOFF_START_MS;
   private onReady?: () => void;
-  private decodeErrors = 0;
-  private lastDecodeWarn = 0;
   private loop?: Promise<void>;
   private wake?: () => void;
 
   constructor(
     private readonly options: SupervisorOptions,
-    private readonly decoder: Decoder,
-    private readonly recorder: Recorder,
+    private readonly downstream: Downstream,
     private readonly log: Logger,
   ) {}
 
-  get health(): AttachStatus {
-    return this.status;
-  }
-
   get bpftracePid(): number | undefined {
     return this.proc.pid;
+  }
+
+  /** The downstream saw bpftrace's ready line: every probe is attached. */
+  ready(): void {
+    this.onReady?.();
   }
 
   /** First attachment: throws AttachError when no probe can be attached, so start-up can fail loudly. */
@@ -82,15 +79,19 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.status = { attached: false, probes: 0, reason: 'shutting down' };
+    this.setStatus({ attached: false, probes: 0, reason: 'shutting down' });
     this.wake?.();
     await this.proc.stop();
     await this.loop;
-    this.recorder.setProbesAttached(0);
+  }
+
+  private setStatus(status: AttachStatus): void {
+    this.downstream.status(status);
   }
 
   private async attach(pid: number, first: boolean): Promise<void> {
     this.pid = pid;
+    this.pidStart = startTimeOf(pid) ?? 0;
     const { bpftrace, binary } = this.options;
     let found: Set<string>;
     try {
@@ -112,7 +113,7 @@ export class Supervisor {
       for (const e of PROBES) if (!entries.includes(e)) this.log.warn(`Probe not in binary, not attached: ${e.probe}`);
     }
     this.stderrTail = [];
-    const ready = new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.onReady = undefined;
         reject(new AttachError(`bpftrace did not attach within ${this.options.attachTimeoutMs / 1000}s`));
@@ -130,13 +131,18 @@ export class Supervisor {
           pid,
           program: buildProgram(entries),
           perfRbPages: this.options.perfRbPages,
-          maxLineLength: this.options.maxLineLength,
+          boundTo: this.options.boundTo,
         },
         {
-          line: (l) => this.onLine(l),
-          tooLong: () => this.decodeError('line_too_long', 'line over the length limit'),
+          data: (chunk) => {
+            if (!this.downstream.write(chunk) && this.downstream.onDrain) {
+              this.proc.pause();
+              this.downstream.onDrain(() => this.proc.resume());
+            }
+          },
           stderr: (l) => this.onStderr(l),
           exit: (code, signal) => {
+            this.downstream.endStream();
             if (this.onReady) {
               clearTimeout(timer);
               this.onReady = undefined;
@@ -149,43 +155,10 @@ export class Supervisor {
         },
       );
     });
-    await ready;
     for (const e of entries) this.log.info(`Attached probe: ${e.probe}`);
     this.log.info(`Attached ${entries.length}/${PROBES.length} probes successfully`);
-    this.recorder.setProbesAttached(entries.length);
-    this.status = { attached: true, probes: entries.length, reason: 'attached' };
+    this.setStatus({ attached: true, probes: entries.length, reason: 'attached' });
     this.attachedAt = Date.now();
-  }
-
-  private onLine(line: string): void {
-    // bpftrace ends its output with blank lines when it exits.
-    if (line === '') return;
-    const d = this.decoder.decode(line);
-    switch (d.kind) {
-      case 'event':
-        this.recorder.record(d.entry, d.event as never);
-        return;
-      case 'ready':
-        this.onReady?.();
-        return;
-      case 'lost':
-        this.recorder.lost(d.count);
-        this.log.warn(`bpftrace lost ${d.count} events (perf buffer full; raise --perf-buffer-pages)`);
-        return;
-      case 'invalid':
-        this.decodeError('decode', d.reason);
-    }
-  }
-
-  /** Counted every time, logged at most once a minute so a flood cannot fill the disk. */
-  private decodeError(type: 'decode' | 'line_too_long', reason: string): void {
-    this.recorder.error(type);
-    this.decodeErrors++;
-    const now = Date.now();
-    if (now - this.lastDecodeWarn >= 60_000) {
-      this.log.warn(`Unreadable bpftrace output (${reason}); ${this.decodeErrors} such lines so far`);
-      this.lastDecodeWarn = now;
-    }
   }
 
   private onStderr(line: string): void {
@@ -195,20 +168,19 @@ export class Supervisor {
       this.log.debug(`bpftrace: ${line}`);
       return;
     }
-    this.recorder.error('bpftrace_stderr');
+    this.downstream.error('bpftrace_stderr');
     this.log.warn(`bpftrace: ${line}`);
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.recorder.setProbesAttached(0);
     if (this.stopping) return;
     const targetGone = !isRunning(this.pid);
     const reason = targetGone ? `bitcoind (pid ${this.pid}) exited` : `bpftrace exited (${signal ?? `code ${code}`})`;
-    this.status = { attached: false, probes: 0, reason: targetGone ? 'bitcoind exited' : 'bpftrace exited' };
+    this.setStatus({ attached: false, probes: 0, reason: targetGone ? 'bitcoind exited' : 'bpftrace exited' });
     if (targetGone) {
       this.log.warn(`Detached: ${reason}; waiting for ${this.options.binary} to start again`);
     } else {
-      this.recorder.error('bpftrace_exit');
+      this.downstream.error('bpftrace_exit');
       const tail = this.stderrTail.filter((l) => !isBenignStderr(l)).join(' | ');
       this.log.error(`Detached: ${reason}${tail ? `; last stderr: ${tail}` : ''}`);
     }
@@ -231,32 +203,44 @@ export class Supervisor {
     let mustWait = !targetGone;
     while (!this.stopping) {
       if (mustWait) {
-        this.status = { ...this.status, reason: `restarting bpftrace in ${this.backoffMs / 1000}s` };
+        this.setStatus({ attached: false, probes: 0, reason: `restarting bpftrace in ${this.backoffMs / 1000}s` });
         await this.sleep(this.backoffMs);
         this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
         if (this.stopping) return;
       }
       mustWait = true;
-      const pid = isRunning(this.pid) ? this.pid : await this.waitForProcess();
+      const pid = isRunning(this.pid) ? this.pid : await this.waitForNewProcess();
       if (pid === undefined) return;
       try {
         await this.attach(pid, false);
         this.log.info(`Re-attached to bitcoind pid ${pid} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s`);
         return;
       } catch (err) {
-        this.recorder.error('bpftrace_exit');
+        if (this.stopping) return;
+        this.downstream.error('bpftrace_exit');
         this.log.error(`Re-attach failed: ${(err as Error).message}`);
       }
     }
   }
 
-  private async waitForProcess(): Promise<number | undefined> {
-    this.status = { attached: false, probes: 0, reason: 'waiting for bitcoind to start' };
+  /**
+   * The restarted bitcoind: a process of the binary that started after the one we were attached to.
+   * Older ones (another instance on the same binary) are never taken for it.
+   */
+  private async waitForNewProcess(): Promise<number | undefined> {
+    this.setStatus({ attached: false, probes: 0, reason: 'waiting for bitcoind to start' });
+    let warned = false;
     while (!this.stopping) {
-      const pids = processesOf(this.options.binary);
-      // The newest process is the restarted one; an old one still exiting is passed over.
-      const pid = pids.filter((p) => p !== this.pid).pop();
-      if (pid !== undefined) return pid;
+      const fresh = processesOf(this.options.binary).filter(
+        (p) => (startTimeOf(p) ?? 0) >= this.pidStart && p !== this.pid,
+      );
+      if (fresh.length === 1) return fresh[0];
+      if (fresh.length > 1 && !warned) {
+        this.log.warn(
+          `Several new processes run ${this.options.binary} (PIDs ${fresh.join(', ')}); waiting until one remains`,
+        );
+        warned = true;
+      }
       await this.sleep(this.options.pollMs);
     }
     return undefined;

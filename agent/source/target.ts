@@ -1,5 +1,5 @@
 /** Finding the bitcoind process whose probes we attach to, through /proc. */
-import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 
 const DELETED = ' (deleted)';
 
@@ -36,4 +36,16 @@ export function processesOf(binary: string): number[] {
     if (pid !== process.pid && exeOf(pid) === binary) pids.push(pid);
   }
   return pids.sort((a, b) => a - b);
+}
+
+/** When a process started, in clock ticks since boot (/proc/PID/stat field 22); undefined if gone. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
 }

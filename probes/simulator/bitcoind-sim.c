@@ -162,6 +162,9 @@ int main(int argc, char **argv) {
       }
       sleep_s(0.01);
     }
+    /* The kernel enables a semaphore when it registers the uprobe, a moment before bpftrace's program
+     * is attached to it: events fired in between are lost by any tracer. Give it that moment. */
+    sleep_s(0.3);
     report_semaphores();
   }
 

@@ -131,11 +131,15 @@ test('auth and TLS misconfiguration: one line, exit 2, and the password never ap
       [['--tls-cert', '/etc/hostname'], /--tls-cert is set without --tls-key/],
       [['--tls-key', '/etc/hostname'], /--tls-key is set without --tls-cert/],
       [
+        ['--tls-cert', join(dir, 'unreadable.crt'), '--tls-key', join(dir, 'unreadable.key')],
+        /TLS certificate .*unreadable\.crt: cannot read it \(permission denied for user \w+, which reads it\)/,
+      ],
+      [
         [
           '--tls-cert',
-          join(dir, 'absent.crt'),
+          '/nonexistent-fibre/absent.crt',
           '--tls-key',
-          join(dir, 'absent.key'),
+          '/nonexistent-fibre/absent.key',
           '--metrics-auth-username',
           'u',
           '--metrics-auth-password',

@@ -34,6 +34,7 @@ const SAMPLES: Record<string, [string, string, string]> = {
   otlpHeaders: ['a=1', 'b=2,c=3', 'd=4'],
   otlpIntervalSeconds: ['5', '2500', '30'],
   otlpCa: ['/flag/ca.crt', '/env/ca.crt', '/file/ca.crt'],
+  user: ['flaguser', 'envuser', 'fileuser'],
 };
 
 test('every setting has sample values here (a new setting needs a precedence test)', () => {

@@ -1,0 +1,229 @@
+/**
+ * The unprivileged half of the agent: bpftrace's output bytes -> lines -> decoded events -> instruments,
+ * and the exporters that read them (/metrics, /health, OTLP push). Everything here handles input
+ * from outside (bpftrace output, HTTP clients, the collector's answers, certificate files), which is
+ * why it runs as the agent's own user, without capabilities, when the agent starts as root.
+ */
+import type { Server } from 'node:http';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { PROBES } from '../probes/catalogue.js';
+import type { Security } from './config/security.js';
+import type { AgentConfig } from './config/settings.js';
+import { Decoder } from './decode/decoder.js';
+import { agentResource, createPushReader, redactUrl } from './export/otlp.js';
+import { createPullReader, Exposition } from './export/prometheus.js';
+import { BasicAuth } from './http/auth.js';
+import { healthHandler } from './http/health-server.js';
+import { close, listen, plainServer } from './http/listen.js';
+import { MetricsServer } from './http/metrics-server.js';
+import type { Logger } from './log.js';
+import { Instruments } from './record/instruments.js';
+import { Recorder } from './record/recorder.js';
+import type { AttachStatus, Downstream, SourceError } from './source/downstream.js';
+import { LineSplitter } from './source/line-splitter.js';
+import { VERSION } from './version.js';
+
+/** bpftrace lines are under 1.2 KiB (two 128-byte strings at 4 characters a byte); anything far longer is not ours. */
+export const MAX_LINE_LENGTH = 4096;
+
+export interface PipelineUrls {
+  metrics: string;
+  health: string;
+}
+
+export class Pipeline implements Downstream {
+  private metricsServer?: MetricsServer;
+  private healthServer?: Server;
+  private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
+  private readonly splitter: LineSplitter;
+  private readonly decoder = new Decoder(PROBES);
+  private decodeErrors = 0;
+  private lastDecodeWarn = 0;
+  private stopped?: Promise<void>;
+  /** Called when bpftrace says every probe is attached. */
+  onReady: () => void = () => {};
+
+  private constructor(
+    private readonly provider: MeterProvider,
+    readonly recorder: Recorder,
+    private readonly log: Logger,
+  ) {
+    this.splitter = new LineSplitter(
+      MAX_LINE_LENGTH,
+      (line) => this.onLine(line),
+      () => this.decodeError('line_too_long', 'line over the length limit'),
+    );
+  }
+
+  /** Creates the instruments and starts the endpoints; throws (after cleaning up) if one cannot start. */
+  static async start(config: AgentConfig, security: Security, bitcoindPath: string, log: Logger): Promise<Pipeline> {
+    const reader = createPullReader();
+    let countOtlpFailure = () => {};
+    const push = config.otlpEndpoint
+      ? createPushReader(
+          {
+            endpoint: config.otlpEndpoint,
+            protocol: config.otlpProtocol,
+            headers: config.otlpHeaders ?? {},
+            intervalSeconds: config.otlpIntervalSeconds,
+            caFile: config.otlpCa,
+          },
+          () => countOtlpFailure(),
+          log,
+        )
+      : undefined;
+    // One provider for pull and push: both read the same cumulative instruments.
+    const provider = new MeterProvider({
+      resource: agentResource(config.nodeName, VERSION),
+      readers: push ? [reader, push] : [reader],
+    });
+    const recorder = new Recorder(
+      new Instruments(provider.getMeter('fibre-agent', VERSION)),
+      {
+        node: config.nodeName,
+        connectTimeUnit: config.connectTimeUnit,
+        peerLabelLimit: config.peerLabelLimit,
+        verbose: config.verbose,
+        version: VERSION,
+        bitcoindPath,
+      },
+      log,
+    );
+    countOtlpFailure = () => recorder.error('otlp_export');
+    const pipeline = new Pipeline(provider, recorder, log);
+    const exposition = new Exposition(reader);
+    try {
+      pipeline.metricsServer = await MetricsServer.start({
+        host: config.metricsAddress,
+        port: config.metricsPort,
+        render: () => exposition.render(),
+        log,
+        auth: security.auth && new BasicAuth(security.auth),
+        tls: security.tls,
+      });
+      // /health stays plain HTTP without auth: local liveness checks (systemd, load balancers) must
+      // reach it without credentials or certificates, and it says nothing but the status.
+      pipeline.healthServer = await listen(
+        plainServer(healthHandler(() => pipeline.health)),
+        config.healthAddress,
+        config.healthPort,
+        '/health',
+      );
+    } catch (err) {
+      await pipeline.stop();
+      throw err;
+    }
+    logSecurity(config, security, log);
+    if (config.otlpEndpoint) {
+      log.info(
+        `OTLP push: ${config.otlpProtocol} to ${redactUrl(config.otlpEndpoint)} every ${config.otlpIntervalSeconds}s`,
+      );
+    }
+    return pipeline;
+  }
+
+  get urls(): PipelineUrls {
+    return {
+      metrics: this.metricsServer?.url ?? '',
+      health: this.healthServer ? `http://${addressOf(this.healthServer)}/health` : '',
+    };
+  }
+
+  write(chunk: Buffer): boolean {
+    this.splitter.push(chunk);
+    return true;
+  }
+
+  endStream(): void {
+    this.splitter.push(Buffer.from('\n'));
+  }
+
+  status(status: AttachStatus): void {
+    this.health = status;
+    this.recorder.setProbesAttached(status.probes);
+  }
+
+  error(type: SourceError): void {
+    this.recorder.error(type);
+  }
+
+  private onLine(line: string): void {
+    // bpftrace ends its output with blank lines when it exits.
+    if (line === '') return;
+    const d = this.decoder.decode(line);
+    switch (d.kind) {
+      case 'event':
+        this.recorder.record(d.entry, d.event as never);
+        return;
+      case 'ready':
+        this.onReady();
+        return;
+      case 'lost':
+        this.recorder.lost(d.count);
+        this.log.warn(`bpftrace lost ${d.count} events (perf buffer full; raise --perf-buffer-pages)`);
+        return;
+      case 'invalid':
+        this.decodeError('decode', d.reason);
+    }
+  }
+
+  /** Counted every time, logged at most once a minute so a flood cannot fill the disk. */
+  private decodeError(type: 'decode' | 'line_too_long', reason: string): void {
+    this.recorder.error(type);
+    this.decodeErrors++;
+    const now = Date.now();
+    if (now - this.lastDecodeWarn >= 60_000) {
+      this.log.warn(`Unreadable bpftrace output (${reason}); ${this.decodeErrors} such lines so far`);
+      this.lastDecodeWarn = now;
+    }
+  }
+
+  /** SIGHUP: new certificate and key from the same paths; a broken pair leaves the current one serving. */
+  reloadTls(): void {
+    if (!this.metricsServer?.tlsEnabled) {
+      this.log.info('SIGHUP received: no TLS configured, nothing to reload');
+      return;
+    }
+    try {
+      this.metricsServer.reloadTls();
+      this.log.info('TLS certificate and key reloaded');
+    } catch (err) {
+      this.log.error(`TLS reload refused, still serving the previous certificate: ${(err as Error).message}`);
+    }
+  }
+
+  /** fibre_exporter_up goes to 0, the endpoints close, the push exporter gets a last moment; safe twice. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.recorder.setUp(false);
+      this.status({ attached: false, probes: 0, reason: 'shutting down' });
+      await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
+      // The final OTLP push gets a moment, not the whole export timeout: shutdown must stay under 5 s.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1500).unref());
+      await Promise.race([
+        this.provider.shutdown().catch((err: Error) => this.log.warn(`metrics shutdown: ${err.message}`)),
+        grace,
+      ]);
+    })();
+    return this.stopped;
+  }
+}
+
+function addressOf(server: Server): string {
+  const a = server.address();
+  return a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+function logSecurity(config: AgentConfig, security: Security, log: Logger): void {
+  log.info(`Metrics endpoint basic auth: ${security.auth ? 'enabled' : 'disabled'}`);
+  if (!security.auth && !LOOPBACK.test(config.metricsAddress)) {
+    log.warn(
+      `/metrics listens on ${config.metricsAddress} without authentication: anyone who can reach port ${config.metricsPort} can read it (set --metrics-auth-username and --metrics-auth-password-file, or --metrics-address 127.0.0.1)`,
+    );
+  }
+  if (security.tls) {
+    log.info(`TLS enabled: cert=${security.tls.cert}${security.tls.clientCa ? ' (client certificates required)' : ''}`);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The supervisor's end of the privilege separation: starts the metrics process as the agent's user
+ * through setpriv (new uid and gid, no supplementary groups, no new privileges, and, where the
+ * supervisor may, an empty bounding set), feeds it bpftrace's bytes on stdin and talks to it over IPC.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { AgentConfig } from '../config/settings.js';
+import { ConfigError } from '../config/settings.js';
+import type { ConsoleLogger } from '../log.js';
+import type { PipelineUrls } from '../pipeline.js';
+import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
+import { LineSplitter } from '../source/line-splitter.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import type { Account } from './user.js';
+
+const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
+const STOP_WAIT_MS = 3000;
+
+/** The worker failed to start: `usage` when the configuration is at fault (exit 2), else exit 1. */
+export class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly usage: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class WorkerHandle implements Downstream {
+  onReady: () => void = () => {};
+  /** The metrics process ended without being asked to. */
+  onCrash: (why: string) => void = () => {};
+  private stopping = false;
+  private waiters: ((m: FromWorker) => void)[] = [];
+  urls: PipelineUrls = { metrics: '', health: '' };
+
+  private constructor(private readonly child: ChildProcess) {}
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  static async start(
+    account: Account,
+    dropBounding: boolean,
+    config: AgentConfig,
+    bitcoindPath: string,
+    log: ConsoleLogger,
+  ): Promise<WorkerHandle> {
+    const args = [
+      `--reuid=${account.uid}`,
+      `--regid=${account.gid}`,
+      '--clear-groups',
+      '--no-new-privs',
+      ...(dropBounding ? ['--inh-caps=-all', '--bounding-set=-all'] : []),
+      '--',
+      process.execPath,
+      WORKER,
+    ];
+    const child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], cwd: '/' });
+    const handle = new WorkerHandle(child);
+    // The worker's log lines, and anything it prints if it crashes, end up in the agent's log.
+    const forward = new LineSplitter(
+      64 * 1024,
+      (l) => l && log.raw(l),
+      () => log.raw('(overlong worker output)'),
+    );
+    child.stdout?.on('data', (c: Buffer) => forward.push(c));
+    child.stderr?.on('data', (c: Buffer) => forward.push(c));
+    child.stdin?.on('error', () => {});
+    child.on('message', (m: FromWorker) => handle.onMessage(m));
+    const exited = new Promise<string>((resolve) => {
+      child.on('error', (err) => resolve(`cannot start it: ${err.message}`));
+      child.on('exit', (code, signal) => resolve(`it exited (${signal ?? `code ${code}`})`));
+    });
+    void exited.then((why) => {
+      if (!handle.stopping) handle.onCrash(why);
+    });
+    handle.send({ t: 'init', config, bitcoindPath });
+    const first = await Promise.race([
+      handle.next(),
+      exited.then((why) => ({ t: 'fatal', message: why, usage: false }) as const),
+    ]);
+    if (first.t === 'fatal') {
+      handle.stopping = true;
+      child.kill('SIGKILL');
+      throw first.usage
+        ? new ConfigError(first.message)
+        : new WorkerStartError(`the metrics process failed: ${first.message}`, false);
+    }
+    if (first.t === 'listening') handle.urls = first.urls;
+    return handle;
+  }
+
+  private next(): Promise<FromWorker> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.t === 'ready') {
+      this.onReady();
+      return;
+    }
+    const w = this.waiters.shift();
+    w?.(m);
+  }
+
+  private send(msg: ToWorker): void {
+    if (this.child.connected) this.child.send(msg);
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.child.stdin?.write(chunk) ?? true;
+  }
+
+  onDrain(fn: () => void): void {
+    this.child.stdin?.once('drain', fn);
+  }
+
+  endStream(): void {
+    this.child.stdin?.write('\n');
+  }
+
+  status(status: AttachStatus): void {
+    this.send({ t: 'status', status });
+  }
+
+  error(type: SourceError): void {
+    this.send({ t: 'error', type });
+  }
+
+  reloadTls(): void {
+    this.send({ t: 'reload' });
+  }
+
+  /** Asks the worker to close its endpoints and flush; kills it if it does not exit in time. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.send({ t: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_WAIT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The metrics process: started by the root supervisor as the agent's own user, with no capabilities.
+ * bpftrace's output arrives on stdin, the supervisor's view of the attachment over IPC; it decodes,
+ * records and serves (/metrics, /health, OTLP). Its log lines go to stdout, which the supervisor writes
+ * to the log.
+ */
+import { securityOf } from '../config/security.js';
+import { ConfigError } from '../config/settings.js';
+import { TlsError } from '../http/tls.js';
+import { ConsoleLogger } from '../log.js';
+import { Pipeline } from '../pipeline.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+let pipeline: Pipeline | undefined;
+const pending: Buffer[] = [];
+
+process.stdin.on('data', (chunk: Buffer) => {
+  if (pipeline) pipeline.write(chunk);
+  else pending.push(chunk);
+});
+
+// A lost supervisor means nobody feeds or stops us: leave rather than serve stale numbers.
+process.on('disconnect', () => process.exit(1));
+// Signals are the supervisor's to handle; it tells us to stop over IPC.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+process.on('SIGHUP', () => {});
+
+process.on('message', (msg: ToWorker) => {
+  switch (msg.t) {
+    case 'init': {
+      const log = new ConsoleLogger(msg.config.logLevel);
+      // Certificates and the password file are read here, as the agent's user: they need not be root's.
+      Promise.resolve()
+        .then(() => Pipeline.start(msg.config, securityOf(msg.config), msg.bitcoindPath, log))
+        .then(
+          (p) => {
+            pipeline = p;
+            p.onReady = () => send({ t: 'ready' });
+            for (const chunk of pending.splice(0)) p.write(chunk);
+            send({ t: 'listening', urls: p.urls });
+          },
+          (err: Error) =>
+            send({ t: 'fatal', message: err.message, usage: err instanceof ConfigError || err instanceof TlsError }),
+        );
+      return;
+    }
+    case 'status':
+      pipeline?.status(msg.status);
+      return;
+    case 'error':
+      pipeline?.error(msg.type);
+      return;
+    case 'reload':
+      pipeline?.reloadTls();
+      return;
+    case 'stop':
+      void (pipeline?.stop() ?? Promise.resolve()).then(() => {
+        send({ t: 'stopped' });
+        process.exit(0);
+      });
+  }
+});
