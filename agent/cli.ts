@@ -51,28 +51,21 @@ function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warn
 async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger, onStop?: () => void): Promise<void> {
   let agent: Agent | undefined;
   let stopping = false;
+  const finish = (code: number) => {
+    void (agent?.stop() ?? Promise.resolve()).finally(async () => {
+      onStop?.();
+      if (code === 0) log.info('Stopped');
+      await log.close();
+      process.exit(code);
+    });
+  };
   const crash = (why: string) => {
     if (stopping) return;
     stopping = true;
     log.error(`${why}; shutting down`);
-    void (agent?.stop() ?? Promise.resolve()).finally(async () => {
-      onStop?.();
-      await log.close();
-      process.exit(EXIT_FAILURE);
-    });
+    finish(EXIT_FAILURE);
   };
-  try {
-    agent = await Agent.start(config, target, log, crash);
-  } catch (err) {
-    onStop?.();
-    if (err instanceof AttachError || err instanceof PrivilegeError || err instanceof WorkerStartError) {
-      log.error(err.message);
-      await log.close();
-      process.exit(EXIT_FAILURE);
-    }
-    throw err;
-  }
-  const running = agent;
+  // Installed before anything starts: a signal during start-up still detaches whatever got attached.
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn(`${signal} again: exiting now`);
@@ -80,19 +73,27 @@ async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger,
     }
     stopping = true;
     log.info(`${signal} received: detaching probes and shutting down`);
-    running
-      .stop()
-      .then(async () => {
-        onStop?.();
-        log.info('Stopped');
-        await log.close();
-        process.exit(0);
-      })
-      .catch((err: Error) => fail(err.message, EXIT_FAILURE));
+    if (agent) finish(0);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  process.on('SIGHUP', () => running.reloadTls());
+  process.on('SIGHUP', () => agent?.reloadTls());
+  try {
+    agent = await Agent.start(config, target, log, crash);
+  } catch (err) {
+    onStop?.();
+    if (stopping) {
+      await log.close();
+      process.exit(0);
+    }
+    if (err instanceof AttachError || err instanceof PrivilegeError || err instanceof WorkerStartError) {
+      log.error(err.message);
+      await log.close();
+      process.exit(EXIT_FAILURE);
+    }
+    throw err;
+  }
+  if (stopping) finish(0);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,8 +1,8 @@
 /** Basic auth and TLS settings, checked as pairs: half a configuration is refused, never run open. */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Credentials } from '../http/auth.js';
 import type { TlsFiles } from '../http/tls.js';
+import { whyUnreadable } from '../unreadable.js';
 import { type AgentConfig, ConfigError } from './settings.js';
 
 export interface Security {
@@ -15,9 +15,7 @@ function readPassword(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(
-      `--metrics-auth-password-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
+    throw new ConfigError(`--metrics-auth-password-file ${path}: cannot read it (${whyUnreadable(err)})`);
   }
   // Files written by editors and `echo` end in a newline that is not part of the password.
   const password = text.replace(/\r?\n$/, '');

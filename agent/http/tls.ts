@@ -4,8 +4,8 @@
  * is refused and the old one keeps serving).
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { whyUnreadable } from '../unreadable.js';
 
 export interface TlsFiles {
   cert: string;
@@ -19,14 +19,7 @@ function read(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? `permission denied for user ${userInfo().username}, which reads it`
-          : String(code ?? err);
-    throw new TlsError(`${what} ${path}: cannot read it (${why})`);
+    throw new TlsError(`${what} ${path}: cannot read it (${whyUnreadable(err)})`);
   }
 }
 

@@ -44,7 +44,7 @@ export class AgentProc {
   }
 
   /** Starts the agent with these extra arguments on fresh ports (unless the arguments set them). */
-  static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProc> {
+  static async start(args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<AgentProc> {
     const port = await freePort();
     const healthPort = await freePort();
     const base = [
@@ -57,7 +57,8 @@ export class AgentProc {
       '--health-address',
       '127.0.0.1',
     ];
-    const child = spawn(process.execPath, [CLI, ...base, ...args], {
+    const [command, ...pre] = [...wrapper, process.execPath];
+    const child = spawn(command as string, [...pre, CLI, ...base, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });

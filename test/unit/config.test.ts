@@ -133,7 +133,7 @@ test('auth and TLS come in pairs; half a pair is refused; the password file is r
     [{ metricsAuthUsername: 'u', metricsAuthPassword: 'p', metricsAuthPasswordFile: pw }, /not both/],
     [
       { metricsAuthUsername: 'u', metricsAuthPasswordFile: join(dir, 'none') },
-      /password-file .*none: cannot read it \(ENOENT\)/,
+      /password-file .*none: cannot read it \(no such file\)/,
     ],
     [{ tlsCert: '/c' }, /--tls-cert is set without --tls-key/],
     [{ tlsKey: '/k' }, /--tls-key is set without --tls-cert/],
