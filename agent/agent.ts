@@ -28,6 +28,7 @@ export class Agent {
     target: Target,
     log: ConsoleLogger,
     onCrash: (why: string) => void,
+    onCreated: (agent: Agent) => void = () => {},
   ): Promise<Agent> {
     log.info(`fibre-agent v${VERSION}`);
     log.info(
@@ -36,10 +37,14 @@ export class Agent {
     const privileges = checkPrivileges(config.user, log);
     let side: MetricsSide;
     if (privileges.account) {
+      // The password file is read here, as root, so it may also be a systemd credential (readable by
+      // root only); the metrics process gets the password over IPC, never on a command line.
+      const password = securityOf(config).auth?.password;
+      const workerConfig = { ...config, metricsAuthPassword: password, metricsAuthPasswordFile: undefined };
       const worker = await WorkerHandle.start(
         privileges.account,
         privileges.dropWorkerBounding,
-        config,
+        workerConfig,
         target.binary,
         log,
       );
@@ -63,6 +68,8 @@ export class Agent {
     );
     side.onReady = () => supervisor.ready();
     const agent = new Agent(side, supervisor);
+    // From here a signal can stop the agent, even while it waits for bpftrace to attach.
+    onCreated(agent);
     try {
       await supervisor.start(target.pid);
     } catch (err) {

@@ -73,13 +73,16 @@ async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger,
     }
     stopping = true;
     log.info(`${signal} received: detaching probes and shutting down`);
+    // During start-up this also aborts a pending attach; start() then fails and we exit below.
     if (agent) finish(0);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   process.on('SIGHUP', () => agent?.reloadTls());
   try {
-    agent = await Agent.start(config, target, log, crash);
+    agent = await Agent.start(config, target, log, crash, (created) => {
+      agent = created;
+    });
   } catch (err) {
     onStop?.();
     if (stopping) {
@@ -102,6 +105,8 @@ async function main(argv: string[]): Promise<void> {
     .version(VERSION, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(false)
+    // `fibre-agent demo --port 1`: options after the subcommand are the subcommand's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       outputError: (text, write) => write(`fibre-agent: ${text.trim().split('\n')[0]}\n`),

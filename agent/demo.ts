@@ -3,7 +3,7 @@
  * bitcoind in probes/simulator, firing a block every few seconds, for users without a FIBRE node.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,9 @@ export const SIMULATOR_SOURCE = fileURLToPath(new URL('../../probes/simulator/bi
 const INSTALL_HINT = 'install them with: apt-get install -y bpftrace systemtap-sdt-dev gcc';
 
 /** Compiles the simulator; a missing compiler or sys/sdt.h is a ConfigError saying what to install. */
-export function buildSimulator(outDir = join(tmpdir(), 'fibre-agent-demo')): Promise<string> {
-  mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, 'bitcoind-sim');
+export function buildSimulator(): Promise<string> {
+  // A fresh 0700 directory: a predictable path in /tmp would let another user swap the binary root runs.
+  const out = join(mkdtempSync(join(tmpdir(), 'fibre-agent-demo-')), 'bitcoind-sim');
   return new Promise((resolve, reject) => {
     execFile('gcc', ['-O2', '-o', out, SIMULATOR_SOURCE, '-lm'], (err, _stdout, stderr) => {
       if (!err) resolve(out);

@@ -134,8 +134,9 @@ export class Pipeline implements Downstream {
     return true;
   }
 
+  /** A line bpftrace left unfinished is dropped and counted: completing it could forge a value. */
   endStream(): void {
-    this.splitter.push(Buffer.from('\n'));
+    if (this.splitter.discardPartial()) this.decodeError('decode', 'line cut off when bpftrace stopped');
   }
 
   status(status: AttachStatus): void {
@@ -199,7 +200,7 @@ export class Pipeline implements Downstream {
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
       // The final OTLP push gets a moment, not the whole export timeout: shutdown must stay under 5 s.
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1500).unref());
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
       await Promise.race([
         this.provider.shutdown().catch((err: Error) => this.log.warn(`metrics shutdown: ${err.message}`)),
         grace,

@@ -51,7 +51,9 @@ export function checkPrivileges(user: string, log: Logger): Privileges {
       );
   }
   if (!account) throw new ConfigError(`--user ${user}: no such user in /etc/passwd`);
-  if (account.uid === 0) throw new ConfigError(`--user ${user} has uid 0: choose an unprivileged user, or --user root`);
+  if (account.uid === 0 || account.gid === 0) {
+    throw new ConfigError(`--user ${user} has uid or gid 0: choose an unprivileged user, or --user root`);
+  }
   const cannot = missing(caps.effective, PRIVSEP_CAPS);
   if (cannot.length > 0) {
     throw new PrivilegeError(

@@ -5,11 +5,9 @@
  *   node dist/bench/soak.js [--seconds 600] [--rate 1000] [--restart-every 60] [--kill-every 90]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { buildSimulator, freePort, sleep, startAgent } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,19 +28,8 @@ const ATTACHED = new Set([
   'validation:block_connected',
 ]);
 
-const root = new URL('../../', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'fibre-soak-'));
-const sim = join(dir, 'bitcoind-sim');
-execFileSync('gcc', ['-O2', '-o', sim, join(root, 'probes/simulator/bitcoind-sim.c'), '-lm']);
+const sim = buildSimulator('soak');
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 const childrenOf = (pid: number) =>
   execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' })
@@ -76,23 +63,7 @@ let log = '';
 const waiters: { re: RegExp; from: number; resolve: (t: number) => void }[] = [];
 let current = startSim();
 await sleep(200);
-const agent = spawn(
-  process.execPath,
-  [
-    join(root, 'dist/agent/cli.js'),
-    '-b',
-    sim,
-    '--port',
-    String(port),
-    '--health-port',
-    String(await freePort()),
-    '--metrics-address',
-    '127.0.0.1',
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  },
-);
+const agent = await startAgent(sim, port, ['ignore', 'pipe', 'pipe']);
 const onLog = (d: string) => {
   const from = log.length;
   log += d;

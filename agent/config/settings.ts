@@ -331,6 +331,8 @@ export const SETTINGS: readonly Setting[] = [
     envFallbacks: [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', map: withMetricsPath }],
     yaml: 'otlp.endpoint',
     description: 'push metrics over OTLP/HTTP to this URL, e.g. http://collector:4318/v1/metrics (off when unset)',
+    // A URL may carry credentials (https://user:token@host/).
+    secret: true,
     parse: httpUrl,
   },
   {

@@ -18,15 +18,25 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { OtlpProtocol } from '../config/settings.js';
+import { ConfigError, type OtlpProtocol } from '../config/settings.js';
 import type { Logger } from '../log.js';
+import { whyUnreadable } from '../unreadable.js';
 
-/** An endpoint may carry credentials (https://user:token@host/); logs get it without them. */
+/** An endpoint may carry credentials (user:token@, or a token in the query); logs get neither. */
 export function redactUrl(url: string): string {
   const u = new URL(url);
   u.username = '';
   u.password = '';
+  u.search = '';
   return u.toString();
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`--otlp-ca ${path}: cannot read it (${whyUnreadable(err)})`);
+  }
 }
 
 export interface OtlpOptions {
@@ -111,7 +121,7 @@ export function createPushReader(
     temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
     timeoutMillis: Math.min(10_000, intervalMs),
     concurrencyLimit: 1,
-    httpAgentOptions: options.caFile ? { ca: readFileSync(options.caFile) } : undefined,
+    httpAgentOptions: options.caFile ? { ca: readCa(options.caFile) } : undefined,
   };
   const inner = options.protocol === 'http/json' ? new OtlpJsonExporter(config) : new OtlpProtoExporter(config);
   return new PeriodicExportingMetricReader({

@@ -4,7 +4,7 @@
  * or configuration.
  */
 import type { RequestListener } from 'node:http';
-import type { AttachStatus } from '../source/supervisor.js';
+import type { AttachStatus } from '../source/downstream.js';
 import { pathOf, reply } from './metrics-server.js';
 
 export function healthHandler(status: () => AttachStatus): RequestListener {

@@ -6,6 +6,8 @@ export function hardenServer(server: Server): Server {
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 64;
+  // Prometheus needs a handful of connections; a flood of idle ones must not exhaust file descriptors.
+  server.maxConnections = 256;
   // CONNECT and Upgrade never reach the request handler; answer them rather than drop them silently.
   const refuse = (_req: unknown, socket: import('node:stream').Duplex) =>
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -75,6 +75,7 @@ export class MetricsServer {
               requestCert: !!tls.clientCa,
               rejectUnauthorized: !!tls.clientCa,
               maxHeaderSize: 16 * 1024,
+              handshakeTimeout: 10_000,
             },
             handler,
           ) as unknown as Server,

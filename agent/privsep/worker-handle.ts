@@ -15,16 +15,21 @@ import type { FromWorker, ToWorker } from './messages.js';
 import type { Account } from './user.js';
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
-const STOP_WAIT_MS = 3000;
+const STOP_WAIT_MS = 2000;
+const START_WAIT_MS = 30_000;
 
-/** The worker failed to start: `usage` when the configuration is at fault (exit 2), else exit 1. */
-export class WorkerStartError extends Error {
-  constructor(
-    message: string,
-    readonly usage: boolean,
-  ) {
-    super(message);
+/** The metrics process failed to start for a reason other than its configuration (exit 1). */
+export class WorkerStartError extends Error {}
+
+/** What the metrics process inherits: locale, time zone and the OpenTelemetry resource variables. */
+function workerEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (['PATH', 'LANG', 'LC_ALL', 'TZ'].includes(k) || k === 'OTEL_RESOURCE_ATTRIBUTES' || k === 'OTEL_SERVICE_NAME') {
+      env[k] = v;
+    }
   }
+  return env;
 }
 
 export class WorkerHandle implements Downstream {
@@ -58,16 +63,17 @@ export class WorkerHandle implements Downstream {
       process.execPath,
       WORKER,
     ];
-    const child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], cwd: '/' });
+    const child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], cwd: '/', env: workerEnv() });
     const handle = new WorkerHandle(child);
     // The worker's log lines, and anything it prints if it crashes, end up in the agent's log.
-    const forward = new LineSplitter(
-      64 * 1024,
-      (l) => l && log.raw(l),
-      () => log.raw('(overlong worker output)'),
-    );
-    child.stdout?.on('data', (c: Buffer) => forward.push(c));
-    child.stderr?.on('data', (c: Buffer) => forward.push(c));
+    for (const stream of [child.stdout, child.stderr]) {
+      const forward = new LineSplitter(
+        64 * 1024,
+        (l) => l && log.raw(l),
+        () => log.raw('(overlong worker output)'),
+      );
+      stream?.on('data', (c: Buffer) => forward.push(c));
+    }
     child.stdin?.on('error', () => {});
     child.on('message', (m: FromWorker) => handle.onMessage(m));
     const exited = new Promise<string>((resolve) => {
@@ -78,16 +84,17 @@ export class WorkerHandle implements Downstream {
       if (!handle.stopping) handle.onCrash(why);
     });
     handle.send({ t: 'init', config, bitcoindPath });
-    const first = await Promise.race([
-      handle.next(),
-      exited.then((why) => ({ t: 'fatal', message: why, usage: false }) as const),
-    ]);
+    const fatal = (message: string): FromWorker => ({ t: 'fatal', message, usage: false });
+    const timeout = new Promise<FromWorker>((resolve) =>
+      setTimeout(() => resolve(fatal(`no answer within ${START_WAIT_MS / 1000}s`)), START_WAIT_MS).unref(),
+    );
+    const first = await Promise.race([handle.next(), exited.then(fatal), timeout]);
     if (first.t === 'fatal') {
       handle.stopping = true;
       child.kill('SIGKILL');
       throw first.usage
         ? new ConfigError(first.message)
-        : new WorkerStartError(`the metrics process failed: ${first.message}`, false);
+        : new WorkerStartError(`the metrics process failed: ${first.message}`);
     }
     if (first.t === 'listening') handle.urls = first.urls;
     return handle;

@@ -59,9 +59,6 @@ process.on('message', (msg: ToWorker) => {
       pipeline?.reloadTls();
       return;
     case 'stop':
-      void (pipeline?.stop() ?? Promise.resolve()).then(() => {
-        send({ t: 'stopped' });
-        process.exit(0);
-      });
+      void (pipeline?.stop() ?? Promise.resolve()).then(() => process.exit(0));
   }
 });

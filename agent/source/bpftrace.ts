@@ -2,7 +2,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { boundingArg, type CapName } from './capabilities.js';
 import { LineSplitter } from './line-splitter.js';
-import { BPFTRACE_STRLEN } from './program.js';
 
 export interface BpftraceSpec {
   bpftrace: string;
@@ -32,11 +31,34 @@ export function isBenignStderr(line: string): boolean {
   return BENIGN_STDERR.some((re) => re.test(line));
 }
 
+/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
+export const BPFTRACE_STRLEN = 128;
+
+/** Short enough that the whole agent stops within 5 s even when bpftrace ignores the first two. */
 const STOP_STEPS: readonly [NodeJS.Signals, number][] = [
-  ['SIGINT', 1500],
-  ['SIGTERM', 1500],
-  ['SIGKILL', 1000],
+  ['SIGINT', 1200],
+  ['SIGTERM', 800],
+  ['SIGKILL', 500],
 ];
+
+/** bpftrace, through setpriv when its bounding set is to be narrowed (which needs CAP_SETPCAP). */
+export function bpftraceCommand(bpftrace: string, args: string[], boundTo?: readonly CapName[]): [string, string[]] {
+  return boundTo ? ['setpriv', [`--bounding-set=${boundingArg(boundTo)}`, '--', bpftrace, ...args]] : [bpftrace, args];
+}
+
+/** Only what bpftrace needs from our environment: no secret of the agent's reaches it. */
+export function bpftraceEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('BPFTRACE_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** setpriv reports a missing program as "failed to execute" with status 127. */
+export function isNotFound(err: { code?: string | number | null } | null, stderr: string): boolean {
+  return err?.code === 'ENOENT' || /failed to execute .*No such file/.test(stderr);
+}
 
 export class BpftraceProcess {
   private child?: ChildProcess;
@@ -46,16 +68,10 @@ export class BpftraceProcess {
     // -B line: one write per event, so an event reaches /metrics as soon as it fires.
     // -p: enables the semaphores in that process and ends bpftrace when it exits.
     const args = ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary];
-    const [command, argv] = spec.boundTo
-      ? ['setpriv', [`--bounding-set=${boundingArg(spec.boundTo)}`, '--', spec.bpftrace, ...args]]
-      : [spec.bpftrace, args];
+    const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo);
     const child = spawn(command, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        BPFTRACE_STRLEN: String(BPFTRACE_STRLEN),
-        BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages),
-      },
+      env: bpftraceEnv({ BPFTRACE_STRLEN: String(BPFTRACE_STRLEN), BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages) }),
     });
     this.child = child;
     const err = new LineSplitter(

@@ -1,7 +1,7 @@
 /**
  * What the privileged source hands to the unprivileged pipeline: bpftrace's stdout bytes, unread, and
  * its own view of the attachment. Implemented in-process (agent/pipeline.ts) or across the privilege
- * boundary (agent/privsep.ts), so the source never decodes anything that came from outside.
+ * boundary (agent/privsep/worker-handle.ts), so the source never decodes anything that came from outside.
  */
 export interface AttachStatus {
   attached: boolean;

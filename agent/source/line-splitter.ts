@@ -12,6 +12,14 @@ export class LineSplitter {
     private readonly onTooLong: () => void,
   ) {}
 
+  /** Drops a started line (the stream ended); true if there was one. */
+  discardPartial(): boolean {
+    const had = this.partial !== '' || this.discarding;
+    this.partial = '';
+    this.discarding = false;
+    return had;
+  }
+
   push(chunk: Buffer): void {
     // latin1 maps each byte to one char, so lengths are byte counts and no byte is lost.
     const text = chunk.toString('latin1');

@@ -4,12 +4,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PROBES, type ProbeEntry } from '../../probes/catalogue.js';
 import { READY_LINE } from '../decode/decoder.js';
+import { bpftraceCommand, bpftraceEnv, isNotFound } from './bpftrace.js';
+import type { CapName } from './capabilities.js';
 
 /** probes/ in a checkout and in the installed package (dist/agent/source -> probes). */
 export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url));
-
-/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
-export const BPFTRACE_STRLEN = 128;
 
 export function buildProgram(entries: readonly ProbeEntry[]): string {
   // BEGIN runs once every probe is attached, so its line marks the moment events can arrive.
@@ -21,10 +20,12 @@ export function buildProgram(entries: readonly ProbeEntry[]): string {
 export class ProbeListError extends Error {}
 
 /** The USDT probes (provider:name) in a binary's stapsdt notes, as bpftrace itself sees them. */
-export function listProbes(bpftrace: string, binary: string): Promise<Set<string>> {
+export function listProbes(bpftrace: string, binary: string, boundTo?: readonly CapName[]): Promise<Set<string>> {
+  // Listing parses the binary's ELF notes: it gets the same narrowed privileges as tracing.
+  const [command, argv] = bpftraceCommand(bpftrace, ['-l', `usdt:${binary}:*`], boundTo);
   return new Promise((resolve, reject) => {
-    execFile(bpftrace, ['-l', `usdt:${binary}:*`], { timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+    execFile(command, argv, { timeout: 30_000, maxBuffer: 16 << 20, env: bpftraceEnv() }, (err, stdout, stderr) => {
+      if (isNotFound(err, stderr)) {
         reject(
           new ProbeListError(
             `bpftrace not found at "${bpftrace}": install it (Debian/Ubuntu: apt-get install bpftrace)`,

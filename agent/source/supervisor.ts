@@ -3,6 +3,9 @@
  * notices when bitcoind restarts (bpftrace -p exits with its target) or bpftrace dies on its own, and
  * re-attaches, with backoff for a bpftrace that keeps failing. It passes bpftrace's output on without
  * reading it; the downstream pipeline decodes it and says when the probes are ready.
+ *
+ * Each attempt has its own bpftrace process; events from an attempt that was given up (timed out, or
+ * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
 import { PROBES } from '../../probes/catalogue.js';
 import type { Logger } from '../log.js';
@@ -11,8 +14,6 @@ import type { CapName } from './capabilities.js';
 import type { AttachStatus, Downstream } from './downstream.js';
 import { buildProgram, listProbes, ProbeListError, presentProbes } from './program.js';
 import { isRunning, processesOf, startTimeOf } from './target.js';
-
-export type { AttachStatus } from './downstream.js';
 
 export interface SupervisorOptions {
   bpftrace: string;
@@ -36,21 +37,21 @@ const HEALTHY_RESET_MS = 60_000;
 const STDERR_KEPT = 10;
 
 export function troubleshoot(binary: string, pid: number, detail: string): string {
-  const causes: string[] = [];
-  if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
-    causes.push('fibre-agent is not running as root, which bpftrace needs (run it with sudo)');
-  }
-  if (!isRunning(pid)) causes.push(`process ${pid} is not running (wrong --pid?)`);
-  if (causes.length === 0) causes.push(detail);
-  return `No USDT probes could be attached to ${binary} (pid ${pid}): ${causes.join('; ')}`;
+  const cause = isRunning(pid) ? detail : `process ${pid} is not running (wrong --pid?)`;
+  return `No USDT probes could be attached to ${binary} (pid ${pid}): ${cause}`;
+}
+
+/** The process we are attached to: a PID alone could be reused by an unrelated process later. */
+interface Target {
+  pid: number;
+  start: number;
 }
 
 export class Supervisor {
-  private readonly proc = new BpftraceProcess();
+  private proc?: BpftraceProcess;
   private stopping = false;
   private stderrTail: string[] = [];
-  private pid = 0;
-  private pidStart = 0;
+  private target: Target = { pid: 0, start: 0 };
   private attachedAt = 0;
   private backoffMs = BACKOFF_START_MS;
   private onReady?: () => void;
@@ -64,7 +65,7 @@ export class Supervisor {
   ) {}
 
   get bpftracePid(): number | undefined {
-    return this.proc.pid;
+    return this.proc?.pid;
   }
 
   /** The downstream saw bpftrace's ready line: every probe is attached. */
@@ -77,28 +78,42 @@ export class Supervisor {
     await this.attach(pid, true);
   }
 
+  /** Detaches: stops bpftrace (and any attempt in flight) and waits until it is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.setStatus({ attached: false, probes: 0, reason: 'shutting down' });
     this.wake?.();
-    await this.proc.stop();
+    await this.proc?.stop();
     await this.loop;
+    // An attempt that was between its awaits when stop() began has been refused, but check.
+    await this.proc?.stop();
   }
 
   private setStatus(status: AttachStatus): void {
     this.downstream.status(status);
   }
 
+  private isTarget(t: Target): boolean {
+    return isRunning(t.pid) && (startTimeOf(t.pid) ?? -1) === t.start;
+  }
+
+  /** The bpftrace stderr lines that say something, newest last. */
+  private problems(): string[] {
+    return this.stderrTail.filter((l) => !isBenignStderr(l));
+  }
+
   private async attach(pid: number, first: boolean): Promise<void> {
-    this.pid = pid;
-    this.pidStart = startTimeOf(pid) ?? 0;
-    const { bpftrace, binary } = this.options;
+    // Keep the previous start time if the process is already gone: 0 would make every older
+    // process of the binary look like a restart of it.
+    this.target = { pid, start: startTimeOf(pid) ?? this.target.start };
+    const { bpftrace, binary, boundTo } = this.options;
     let found: Set<string>;
     try {
-      found = await listProbes(bpftrace, binary);
+      found = await listProbes(bpftrace, binary, boundTo);
     } catch (err) {
       throw new AttachError(err instanceof ProbeListError ? err.message : String(err));
     }
+    if (this.stopping) throw new AttachError('shutting down');
     const entries = presentProbes(found);
     if (entries.length === 0) {
       throw new AttachError(
@@ -113,41 +128,41 @@ export class Supervisor {
       for (const e of PROBES) if (!entries.includes(e)) this.log.warn(`Probe not in binary, not attached: ${e.probe}`);
     }
     this.stderrTail = [];
+    const proc = new BpftraceProcess();
+    this.proc = proc;
+    const current = () => this.proc === proc;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.onReady = undefined;
-        reject(new AttachError(`bpftrace did not attach within ${this.options.attachTimeoutMs / 1000}s`));
-        void this.proc.stop();
-      }, this.options.attachTimeoutMs);
-      this.onReady = () => {
+      let settled = false;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.onReady = undefined;
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
-      this.proc.start(
-        {
-          bpftrace,
-          binary,
-          pid,
-          program: buildProgram(entries),
-          perfRbPages: this.options.perfRbPages,
-          boundTo: this.options.boundTo,
-        },
+      const timer = setTimeout(() => {
+        settle(new AttachError(`bpftrace did not attach within ${this.options.attachTimeoutMs / 1000}s`));
+        void proc.stop();
+      }, this.options.attachTimeoutMs);
+      this.onReady = () => settle();
+      proc.start(
+        { bpftrace, binary, pid, program: buildProgram(entries), perfRbPages: this.options.perfRbPages, boundTo },
         {
           data: (chunk) => {
+            if (!current()) return;
             if (!this.downstream.write(chunk) && this.downstream.onDrain) {
-              this.proc.pause();
-              this.downstream.onDrain(() => this.proc.resume());
+              proc.pause();
+              this.downstream.onDrain(() => proc.resume());
             }
           },
-          stderr: (l) => this.onStderr(l),
+          stderr: (l) => current() && this.onStderr(l),
           exit: (code, signal) => {
+            if (!current()) return;
             this.downstream.endStream();
-            if (this.onReady) {
-              clearTimeout(timer);
-              this.onReady = undefined;
-              const why = this.stderrTail.filter((l) => !isBenignStderr(l)).pop() ?? `exit ${code ?? signal}`;
-              reject(new AttachError(troubleshoot(binary, pid, `bpftrace failed: ${why}`)));
+            if (!settled) {
+              const why = this.problems().pop() ?? `exit ${code ?? signal}`;
+              settle(new AttachError(troubleshoot(binary, pid, `bpftrace failed: ${why}`)));
               return;
             }
             this.onExit(code, signal);
@@ -174,14 +189,16 @@ export class Supervisor {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.stopping) return;
-    const targetGone = !isRunning(this.pid);
-    const reason = targetGone ? `bitcoind (pid ${this.pid}) exited` : `bpftrace exited (${signal ?? `code ${code}`})`;
+    const targetGone = !this.isTarget(this.target);
+    const reason = targetGone
+      ? `bitcoind (pid ${this.target.pid}) exited`
+      : `bpftrace exited (${signal ?? `code ${code}`})`;
     this.setStatus({ attached: false, probes: 0, reason: targetGone ? 'bitcoind exited' : 'bpftrace exited' });
     if (targetGone) {
       this.log.warn(`Detached: ${reason}; waiting for ${this.options.binary} to start again`);
     } else {
       this.downstream.error('bpftrace_exit');
-      const tail = this.stderrTail.filter((l) => !isBenignStderr(l)).join(' | ');
+      const tail = this.problems().join(' | ');
       this.log.error(`Detached: ${reason}${tail ? `; last stderr: ${tail}` : ''}`);
     }
     this.loop = this.reattach(targetGone);
@@ -197,6 +214,7 @@ export class Supervisor {
     });
   }
 
+  /** The one re-attach loop: runs until attached or stopping; a failed attempt never starts another loop. */
   private async reattach(targetGone: boolean): Promise<void> {
     const lostAt = Date.now();
     if (Date.now() - this.attachedAt >= HEALTHY_RESET_MS) this.backoffMs = BACKOFF_START_MS;
@@ -209,8 +227,8 @@ export class Supervisor {
         if (this.stopping) return;
       }
       mustWait = true;
-      const pid = isRunning(this.pid) ? this.pid : await this.waitForNewProcess();
-      if (pid === undefined) return;
+      const pid = this.isTarget(this.target) ? this.target.pid : await this.waitForNewProcess();
+      if (pid === undefined || this.stopping) return;
       try {
         await this.attach(pid, false);
         this.log.info(`Re-attached to bitcoind pid ${pid} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s`);
@@ -232,7 +250,7 @@ export class Supervisor {
     let warned = false;
     while (!this.stopping) {
       const fresh = processesOf(this.options.binary).filter(
-        (p) => (startTimeOf(p) ?? 0) >= this.pidStart && p !== this.pid,
+        (p) => p !== this.target.pid && (startTimeOf(p) ?? 0) >= this.target.start,
       );
       if (fresh.length === 1) return fresh[0];
       if (fresh.length > 1 && !warned) {

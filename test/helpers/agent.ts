@@ -58,7 +58,10 @@ export class AgentProc {
       '127.0.0.1',
     ];
     const [command, ...pre] = [...wrapper, process.execPath];
-    const child = spawn(command as string, [...pre, CLI, ...base, ...args], {
+    // A subcommand comes first; the port options then belong to it.
+    const sub = args[0] === 'demo' ? ['demo'] : [];
+    const rest = sub.length ? args.slice(1) : args;
+    const child = spawn(command as string, [...pre, CLI, ...sub, ...base, ...rest], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });

@@ -3,7 +3,7 @@
  * the agent reads them, and /metrics must hold exactly what was fired.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentProc, eventually } from '../helpers/agent.js';
@@ -110,29 +110,41 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
   }
 });
 
-ebpfTest('a bitcoind without udp:* probes still gets block_connected metrics', async () => {
-  const bin = buildSim('noudp');
-  const sim = await Sim.start(bin, ['-n', '50', '-w', '60', '-k', '1', '-s', '3', '-l']);
-  const agent = await AgentProc.start(['-b', bin, '-n', 'public']);
-  try {
-    await agent.waitFor(/Waiting for FIBRE events/);
-    assert.match(agent.output, /Attached probe: validation:block_connected/);
-    assert.match(agent.output, /Attached 1\/4 probes successfully/);
-    for (const p of ['udp:block_reconstructed', 'udp:block_send_start', 'udp:block_race_winner']) {
-      assert.match(agent.output, new RegExp(`\\[WARNING\\] fibre-agent: Probe not in binary, not attached: ${p}`));
+ebpfTest(
+  'a bitcoind without udp:* probes still gets block_connected metrics; --log-file gets the log too',
+  async () => {
+    const bin = buildSim('noudp');
+    const logFile = join(mkdtempSync(join(tmpdir(), 'fibre-log-')), 'agent.log');
+    const sim = await Sim.start(bin, ['-n', '50', '-w', '60', '-k', '1', '-s', '3', '-l']);
+    const agent = await AgentProc.start(['-b', bin, '-n', 'public', '--log-file', logFile, '-v']);
+    try {
+      await agent.waitFor(/Waiting for FIBRE events/);
+      assert.match(agent.output, /Attached probe: validation:block_connected/);
+      assert.match(agent.output, /Attached 1\/4 probes successfully/);
+      for (const p of ['udp:block_reconstructed', 'udp:block_send_start', 'udp:block_race_winner']) {
+        assert.match(agent.output, new RegExp(`\\[WARNING\\] fibre-agent: Probe not in binary, not attached: ${p}`));
+      }
+      await sim.waitDone();
+      assert.equal(sim.events.length, 50);
+      await eventually(async () => assertSamples(await agent.metrics(), expectedSamples(sim.events, 'public')));
+      const e = parseExposition(await agent.metrics());
+      assert.equal(sample(e, 'fibre_exporter_probes_attached'), 1);
+      assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'public' }), 0);
+      assert.equal((await agent.health()).status, 200);
+      const logged = readFileSync(logFile, 'utf8');
+      assert.match(logged, /\[INFO\] fibre-agent: Attached 1\/4 probes successfully/);
+      assert.match(
+        logged,
+        /\[INFO\] fibre-agent: Metrics endpoint basic auth: disabled/,
+        'the metrics process logs there too',
+      );
+      assert.equal(logged.match(/Block connected: height=/g)?.length, 50);
+    } finally {
+      await agent.stop();
+      await sim.stop();
     }
-    await sim.waitDone();
-    assert.equal(sim.events.length, 50);
-    await eventually(async () => assertSamples(await agent.metrics(), expectedSamples(sim.events, 'public')));
-    const e = parseExposition(await agent.metrics());
-    assert.equal(sample(e, 'fibre_exporter_probes_attached'), 1);
-    assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'public' }), 0);
-    assert.equal((await agent.health()).status, 200);
-  } finally {
-    await agent.stop();
-    await sim.stop();
-  }
-});
+  },
+);
 
 ebpfTest('connect time in microseconds (bitcoind v23, v24) with --connect-time-unit us', async () => {
   const bin = buildSim('full');
@@ -161,5 +173,24 @@ ebpfTest('a binary without USDT probes: the troubleshooting message and exit 1',
     );
   } finally {
     sleeper.child.kill('SIGKILL');
+  }
+});
+
+ebpfTest('the demo: the real pipeline against the simulator, blocks arriving, and a clean stop', async () => {
+  const agent = await AgentProc.start(['demo', '--block-interval', '0.2']);
+  try {
+    await agent.waitFor(/Demo: simulated bitcoind \S+ \(pid \d+\), one block every 0\.2s/);
+    await agent.waitFor(/Attached 4\/4 probes successfully/);
+    const simPid = Number(/\(pid (\d+)\), one block/.exec(agent.output)?.[1]);
+    await eventually(async () => {
+      const e = parseExposition(await agent.metrics());
+      assert.ok((sample(e, 'bitcoin_blocks_connected_total', { node: 'localhost' }) as number) >= 5);
+      assert.ok(samplesOf(e, 'fibre_block_deliveries_total').length >= 2, 'several winners and peers');
+    }, 20_000);
+    const { code } = await agent.stop('SIGINT');
+    assert.equal(code, 0);
+    await eventually(async () => assert.throws(() => process.kill(simPid, 0)), 5000);
+  } finally {
+    await agent.stop();
   }
 });

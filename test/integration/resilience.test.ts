@@ -3,6 +3,9 @@
  * shutdown leaving nothing attached, and the kernel dropping events when its buffer is too small.
  */
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { expectedSamples } from '../helpers/expected.js';
@@ -203,3 +206,35 @@ ebpfTest('with the default perf buffer, a burst of 2000 blocks at full speed los
     await sim.stop();
   }
 });
+
+ebpfTest(
+  'SIGTERM while bpftrace is still attaching: the attach is abandoned, exit 0, nothing left attached',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fibre-slow-'));
+    const slow = join(dir, 'bpftrace');
+    // Lists probes at once, then takes its time to start tracing.
+    writeFileSync(slow, '#!/bin/sh\ncase "$1" in -l) exec bpftrace "$@";; esac\nsleep 3\nexec bpftrace "$@"\n');
+    chmodSync(slow, 0o755);
+    const bin = buildSim('full');
+    const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-s', '5', '-l']);
+    const agent = await AgentProc.start(['-b', bin, '--bpftrace', slow]);
+    try {
+      await agent.waitFor(/Metrics side runs as/);
+      await new Promise((r) => setTimeout(r, 500));
+      const { code, ms } = await agent.stop('SIGTERM');
+      assert.equal(code, 0, agent.output);
+      assert.ok(ms < 5000, `stopped in ${ms} ms`);
+      assert.doesNotMatch(agent.output, /Waiting for FIBRE events/);
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.deepEqual(
+        Object.values(await sim.semaphores()),
+        [0, 0, 0, 0, 0, 0],
+        'the abandoned bpftrace never attached',
+      );
+      assert.ok(!allProcs().some((p) => p.name === 'bpftrace' && cmdline(p.pid).includes(bin)), 'no bpftrace remains');
+    } finally {
+      await agent.stop();
+      await sim.stop();
+    }
+  },
+);

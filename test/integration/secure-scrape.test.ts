@@ -20,7 +20,9 @@ ebpfTest('Prometheus scrapes over TLS with basic auth; a wrong password shows th
   const certs = join(dir, 'certs');
   execFileSync(GENERATE, ['127.0.0.1'], { env: { ...process.env, CERTS_DIR: certs }, stdio: 'pipe' });
   const password = 'pr0m-Scrape-Secret';
-  writeFileSync(join(dir, 'agent.pw'), `${password}\n`, { mode: 0o600 });
+  // Root-only, like a systemd credential: the supervisor reads it and hands it to the metrics process.
+  const rootOnly = mkdtempSync(join(tmpdir(), 'fibre-credentials-'));
+  writeFileSync(join(rootOnly, 'agent.pw'), `${password}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'prom.pw'), password, { mode: 0o600 });
   writeFileSync(join(dir, 'wrong.pw'), 'not-the-password', { mode: 0o600 });
   // The node's key and the agent's password file belong to the agent's user, mode 0600; Prometheus
@@ -39,7 +41,7 @@ ebpfTest('Prometheus scrapes over TLS with basic auth; a wrong password shows th
     '--metrics-auth-username',
     'prometheus',
     '--metrics-auth-password-file',
-    join(dir, 'agent.pw'),
+    join(rootOnly, 'agent.pw'),
   ]);
   let prom: Prometheus | undefined;
   try {

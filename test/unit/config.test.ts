@@ -6,6 +6,7 @@ import test from 'node:test';
 import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { securityOf } from '../../agent/config/security.js';
 import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
+import { redactUrl } from '../../agent/export/otlp.js';
 
 /** Two valid, distinct values per setting: enough to tell which source won. */
 const SAMPLES: Record<string, [string, string, string]> = {
@@ -80,6 +81,17 @@ test('OpenTelemetry variables: the generic endpoint gets /v1/metrics, the interv
   assert.throws(
     () => env({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }),
     (e: Error) => /key=value/.test(e.message) && !e.message.includes('novalue'),
+  );
+});
+
+test('an OTLP endpoint is a secret in errors, and logs get it without credentials or query', () => {
+  assert.throws(
+    () => resolveConfig({ flags: { otlpEndpoint: 'ftp://user:t0ken@collector' }, env: {}, file: {} }),
+    (e: Error) => /--otlp-endpoint: the value must be an http/.test(e.message) && !e.message.includes('t0ken'),
+  );
+  assert.equal(
+    redactUrl('https://user:t0ken@collector:4318/v1/metrics?key=t0ken'),
+    'https://collector:4318/v1/metrics',
   );
 });
 

@@ -102,6 +102,20 @@ test('strings stop at the first NUL, and every byte value survives', () => {
   assert.deepEqual(d.event.peer, all);
 });
 
+test('a line left unfinished when bpftrace stops is dropped, not completed', () => {
+  const lines: string[] = [];
+  const s = new LineSplitter(
+    100,
+    (l) => lines.push(l),
+    () => {},
+  );
+  s.push(Buffer.from('block_connected 800000 2847 12'));
+  assert.equal(s.discardPartial(), true);
+  s.push(Buffer.from('3\nready\n'));
+  assert.deepEqual(lines, ['3', 'ready'], 'the cut-off value is not joined to what follows');
+  assert.equal(s.discardPartial(), false);
+});
+
 test('the line splitter joins chunks, caps line length and resynchronises after an overlong line', () => {
   const lines: string[] = [];
   let tooLong = 0;

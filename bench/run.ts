@@ -1,0 +1,10 @@
+/** npm run bench: the hot path always; the end-to-end latency when this machine can run bpftrace. */
+import { spawnSync } from 'node:child_process';
+
+const here = new URL('.', import.meta.url).pathname;
+spawnSync(process.execPath, [`${here}decode-record.js`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const canTrace = process.geteuid?.() === 0 && !spawnSync('bpftrace', ['--version']).error;
+if (canTrace) {
+  console.log('');
+  spawnSync(process.execPath, [`${here}latency.js`], { stdio: 'inherit' });
+} else console.log('\nlatency: skipped (needs root and bpftrace)');
