@@ -64,10 +64,6 @@ export class Supervisor {
     private readonly log: Logger,
   ) {}
 
-  get bpftracePid(): number | undefined {
-    return this.proc?.pid;
-  }
-
   /** The downstream saw bpftrace's ready line: every probe is attached. */
   ready(): void {
     this.onReady?.();
