@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { CLI } from '../helpers/agent.js';
+import { allProcs, cmdline } from '../helpers/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fibre-cli-'));
 
@@ -160,6 +162,29 @@ test('auth and TLS misconfiguration: one line, exit 2, and the password never ap
       assert.ok(!r.out.includes(secret), 'the password is not printed');
     }
   } finally {
+    proc.kill();
+  }
+});
+
+test('a port already in use: one line naming the address, exit 1, nothing left running', async (t) => {
+  if (process.geteuid?.() !== 0 && process.env.CI !== 'true') {
+    t.skip('needs root: the agent checks its privileges before it listens');
+    return;
+  }
+  const bin = fakeBinary('bitcoind-d');
+  const proc = await startProcess(bin);
+  const busy = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => busy.once('listening', r));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    const r = run(['-b', bin, '--port', String(port), '--metrics-address', '127.0.0.1', '--health-port', '1']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, new RegExp(`cannot listen for /metrics on 127\\.0\\.0\\.1:${port}: address already in use`));
+    assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.ok(!allProcs().some((p) => cmdline(p.pid).includes('privsep/worker.js')), 'the metrics process is gone');
+  } finally {
+    busy.close();
     proc.kill();
   }
 });
