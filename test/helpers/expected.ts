@@ -2,6 +2,8 @@
  * What /metrics must say after the simulator fired a list of events, computed from the simulator's own
  * record of them, independently of the agent's recording code.
  */
+import assert from 'node:assert/strict';
+import { parseExposition, sample } from './exposition.js';
 import { hexBytes, type SimEvent } from './sim.js';
 
 export interface ExpectedSample {
@@ -106,4 +108,22 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
   const last = connected.at(-1) ?? winners.at(-1);
   if (heights.length && last) out.push({ name: 'fibre_last_block_height', labels: { node }, value: last.height });
   return out;
+}
+
+/** One value against its expectation: counts exactly, float sums within a relative 1e-6. */
+export function assertExpected(got: number | undefined, want: ExpectedSample, where = ''): void {
+  const what = `${want.name} ${JSON.stringify(want.labels)}${where}`;
+  assert.notEqual(got, undefined, `missing ${what}`);
+  if (want.approx) {
+    assert.ok(
+      Math.abs((got as number) - want.value) <= 1e-6 * Math.max(1, want.value),
+      `${what}: ${got} != ${want.value}`,
+    );
+  } else assert.equal(got, want.value, what);
+}
+
+/** Every expected sample in a /metrics text. */
+export function assertSamples(text: string, expected: ExpectedSample[], where = ''): void {
+  const e = parseExposition(text);
+  for (const want of expected) assertExpected(sample(e, want.name, want.labels), want, where);
 }

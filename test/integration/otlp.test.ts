@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { AgentProc, eventually, freePort } from '../helpers/agent.js';
 import { collectorSamples, sampleKey } from '../helpers/collector-names.js';
 import { ebpfTest } from '../helpers/ebpf.js';
-import { expectedSamples } from '../helpers/expected.js';
+import { assertExpected, expectedSamples } from '../helpers/expected.js';
 import { parseExposition, sample } from '../helpers/exposition.js';
 import type { OtlpExport } from '../helpers/otlp-receiver.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -75,11 +75,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         // Values: the translated OTLP samples hold everything the simulator fired.
         const pushed = new Map(collectorSamples(exp).map((s) => [sampleKey(s), s.value]));
         for (const want of expectedSamples(sim.events, 'pushnode')) {
-          const got = pushed.get(sampleKey({ name: want.name, labels: want.labels, value: 0 }));
-          assert.notEqual(got, undefined, `pushed ${want.name} ${JSON.stringify(want.labels)}`);
-          if (want.approx)
-            assert.ok(Math.abs((got as number) - want.value) < 1e-6 * Math.max(1, want.value), want.name);
-          else assert.equal(got, want.value, `${want.name} ${JSON.stringify(want.labels)}`);
+          assertExpected(pushed.get(sampleKey({ name: want.name, labels: want.labels, value: 0 })), want, ' (pushed)');
         }
         // Names: the collector's translation of the push gives exactly the series of /metrics.
         const pulled = parseExposition(await agent.metrics());

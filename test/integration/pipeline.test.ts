@@ -3,37 +3,15 @@
  * the agent reads them, and /metrics must hold exactly what was fired.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
-import { type ExpectedSample, expectedSamples } from '../helpers/expected.js';
+import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
 import { buildSim, Sim } from '../helpers/sim.js';
-
-function assertSamples(text: string, expected: ExpectedSample[]): void {
-  const e = parseExposition(text);
-  for (const want of expected) {
-    const got = sample(e, want.name, want.labels);
-    assert.notEqual(got, undefined, `missing ${want.name} ${JSON.stringify(want.labels)}`);
-    if (want.approx)
-      assert.ok(
-        Math.abs((got as number) - want.value) <= 1e-6 * Math.max(1, want.value),
-        `${want.name}: ${got} != ${want.value}`,
-      );
-    else assert.equal(got, want.value, `${want.name} ${JSON.stringify(want.labels)}`);
-  }
-}
-
-/** bpftrace behind a delay, so the agent's state before attaching can be observed. */
-function slowBpftrace(seconds: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fibre-slow-'));
-  const path = join(dir, 'bpftrace');
-  writeFileSync(path, `#!/bin/sh\nsleep ${seconds}\nexec bpftrace "$@"\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
+import { slowBpftrace } from '../helpers/slow-bpftrace.js';
 
 ebpfTest('every metric matches what the simulator fired, hostile peer strings included', async () => {
   const bin = buildSim('full');

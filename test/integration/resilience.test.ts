@@ -3,15 +3,13 @@
  * shutdown leaving nothing attached, and the kernel dropping events when its buffer is too small.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
-import { expectedSamples } from '../helpers/expected.js';
+import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
 import { allProcs, childrenOf, cmdline } from '../helpers/procs.js';
 import { buildSim, Sim, type SimEvent } from '../helpers/sim.js';
+import { slowBpftrace } from '../helpers/slow-bpftrace.js';
 
 const COUNTERS = [
   'bitcoin_blocks_connected_total',
@@ -74,12 +72,9 @@ ebpfTest(
         for (const [i, v] of now.entries()) assert.ok(v >= (last[i] as number), `${COUNTERS[i]} never goes backwards`);
         last = now;
       }
-      const e = parseExposition(await agent.metrics());
-      for (const want of expectedSamples(fired, 'localhost')) {
-        const got = sample(e, want.name, want.labels);
-        if (want.approx) assert.ok(Math.abs((got as number) - want.value) < 1e-6 * Math.max(1, want.value), want.name);
-        else assert.equal(got, want.value, `${want.name} ${JSON.stringify(want.labels)} over four runs`);
-      }
+      const text = await agent.metrics();
+      assertSamples(text, expectedSamples(fired, 'localhost'), ' over four runs');
+      const e = parseExposition(text);
       assert.equal(
         sample(e, 'fibre_exporter_errors_total', { error_type: 'bpftrace_exit' }),
         0,
@@ -210,11 +205,8 @@ ebpfTest('with the default perf buffer, a burst of 2000 blocks at full speed los
 ebpfTest(
   'SIGTERM while bpftrace is still attaching: the attach is abandoned, exit 0, nothing left attached',
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fibre-slow-'));
-    const slow = join(dir, 'bpftrace');
     // Lists probes at once, then takes its time to start tracing.
-    writeFileSync(slow, '#!/bin/sh\ncase "$1" in -l) exec bpftrace "$@";; esac\nsleep 3\nexec bpftrace "$@"\n');
-    chmodSync(slow, 0o755);
+    const slow = slowBpftrace(3, true);
     const bin = buildSim('full');
     const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-s', '5', '-l']);
     const agent = await AgentProc.start(['-b', bin, '--bpftrace', slow]);
