@@ -2,14 +2,16 @@
  * The agent as a whole: the privileged source (bpftrace, supervised) feeding the unprivileged pipeline
  * (decode, record, export), either in a separate process as --user or, with --user root, in this one.
  */
-import type { Target } from './config/load.js';
-import { securityOf } from './config/security.js';
+import { checkBinary } from './config/load.js';
+import { checkSecurity, type Security, securityOf } from './config/security.js';
 import type { AgentConfig } from './config/settings.js';
+import { readTls } from './http/tls.js';
 import type { ConsoleLogger } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
 import { WorkerHandle } from './privsep/worker-handle.js';
 import { Supervisor } from './source/supervisor.js';
+import { findTarget } from './source/target.js';
 import { VERSION } from './version.js';
 
 type MetricsSide = Pipeline | WorkerHandle;
@@ -20,44 +22,53 @@ export class Agent {
   private constructor(
     readonly side: MetricsSide,
     readonly supervisor: Supervisor,
+    private readonly security: Security,
+    private readonly log: ConsoleLogger,
   ) {}
 
-  /** Starts the metrics side, then attaches; throws (after closing what it opened) if either fails. */
+  /**
+   * Checks everything in the order a user fixes it (settings, then privileges, then the files they
+   * name, then the process), starts the metrics side, then attaches, waiting for bitcoind if none runs
+   * yet; throws (after closing what it opened) if any of it fails.
+   */
   static async start(
     config: AgentConfig,
-    target: Target,
     log: ConsoleLogger,
     onCrash: (why: string) => void,
     onCreated: (agent: Agent) => void = () => {},
   ): Promise<Agent> {
     log.info(`fibre-agent v${VERSION}`);
-    log.info(
-      `Configuration: bitcoind=${target.binary} pid=${target.pid} node=${config.nodeName} port=${config.metricsPort} health_port=${config.healthPort}`,
-    );
+    const binary = checkBinary(config);
+    checkSecurity(config);
+    // Before any search for bitcoind: an agent started without sudo would otherwise wait forever.
     const privileges = checkPrivileges(config.user, log);
+    // Read here, as root, so the password file, TLS key and certificate may be root's alone (or systemd
+    // credentials); the metrics process gets their contents over IPC, never on a command line.
+    const security = securityOf(config);
+    const pid = findTarget(binary, config.pid);
+    log.info(
+      `Configuration: bitcoind=${binary} pid=${pid ?? '(not running yet)'} node=${config.nodeName} port=${config.metricsPort} health_port=${config.healthPort}`,
+    );
     let side: MetricsSide;
     if (privileges.account) {
-      // The password file is read here, as root, so it may also be a systemd credential (readable by
-      // root only); the metrics process gets the password over IPC, never on a command line.
-      const password = securityOf(config).auth?.password;
-      const workerConfig = { ...config, metricsAuthPassword: password, metricsAuthPasswordFile: undefined };
       const worker = await WorkerHandle.start(
         privileges.account,
         privileges.dropWorkerBounding,
-        workerConfig,
-        target.binary,
+        config,
+        security,
+        binary,
         log,
       );
       worker.onCrash = (why) => onCrash(`the metrics process (user ${privileges.account?.name}) stopped: ${why}`);
       log.info(`Metrics side runs as ${privileges.account.name} (uid ${privileges.account.uid}), pid ${worker.pid}`);
       side = worker;
     } else {
-      side = await Pipeline.start(config, securityOf(config), target.binary, log);
+      side = await Pipeline.start(config, security, binary, log);
     }
     const supervisor = new Supervisor(
       {
         bpftrace: config.bpftracePath,
-        binary: target.binary,
+        binary,
         perfRbPages: config.perfBufferPages,
         attachTimeoutMs: 60_000,
         pollMs: 250,
@@ -67,23 +78,32 @@ export class Agent {
       log,
     );
     side.onReady = () => supervisor.ready();
-    const agent = new Agent(side, supervisor);
-    // From here a signal can stop the agent, even while it waits for bpftrace to attach.
+    const agent = new Agent(side, supervisor, security, log);
+    // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);
+    log.info(`Prometheus metrics: ${side.urls.metrics}`);
+    log.info(`Health check: ${side.urls.health}`);
     try {
-      await supervisor.start(target.pid);
+      await supervisor.start(pid);
     } catch (err) {
       await agent.stop();
       throw err;
     }
-    log.info(`Prometheus metrics: ${side.urls.metrics}`);
-    log.info(`Health check: ${side.urls.health}`);
     log.info('Waiting for FIBRE events...');
     return agent;
   }
 
+  /** SIGHUP: the files are read again here, as root; a file that cannot be read keeps the current pair. */
   reloadTls(): void {
-    this.side.reloadTls();
+    if (!this.security.tls) {
+      this.log.info('SIGHUP received: no TLS configured, nothing to reload');
+      return;
+    }
+    try {
+      this.side.reloadTls(readTls(this.security.tls.files));
+    } catch (err) {
+      this.log.error(`TLS reload refused, still serving the previous certificate: ${(err as Error).message}`);
+    }
   }
 
   /** Detaches every probe, then closes the endpoints and flushes the exporters; safe to call twice. */

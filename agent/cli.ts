@@ -3,14 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { Agent } from './agent.js';
-import {
-  readConfigFile,
-  resolveConfig,
-  resolveTarget,
-  type Target,
-  TargetNotFound,
-  unknownKeys,
-} from './config/load.js';
+import { readConfigFile, resolveConfig, unknownKeys } from './config/load.js';
 import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
 import { TlsError } from './http/tls.js';
@@ -18,6 +11,7 @@ import { ConsoleLogger } from './log.js';
 import { PrivilegeError } from './privileges.js';
 import { WorkerStartError } from './privsep/worker-handle.js';
 import { AttachError } from './source/supervisor.js';
+import { TargetError } from './source/target.js';
 import { VERSION } from './version.js';
 
 /** Exit statuses: 2 for anything the user must fix in how the agent is started, 1 for the rest. */
@@ -48,7 +42,7 @@ function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warn
 }
 
 /** Runs the agent until SIGINT/SIGTERM; a second signal exits at once. */
-async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger, onStop?: () => void): Promise<void> {
+async function runAgent(config: AgentConfig, log: ConsoleLogger, onStop?: () => void): Promise<void> {
   let agent: Agent | undefined;
   let stopping = false;
   const finish = (code: number) => {
@@ -80,7 +74,7 @@ async function runAgent(config: AgentConfig, target: Target, log: ConsoleLogger,
   process.on('SIGTERM', shutdown);
   process.on('SIGHUP', () => agent?.reloadTls());
   try {
-    agent = await Agent.start(config, target, log, crash, (created) => {
+    agent = await Agent.start(config, log, crash, (created) => {
       agent = created;
     });
   } catch (err) {
@@ -115,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
       const { config, warnings } = loadConfig(flags);
       const log = new ConsoleLogger(config.logLevel, config.logFile);
       for (const w of warnings) log.warn(w);
-      await runAgent(config, resolveTarget(config), log);
+      await runAgent(config, log);
     });
 
   addSettings(program.command('demo'))
@@ -133,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
         const log = new ConsoleLogger(config.logLevel, config.logFile);
         for (const w of warnings) log.warn(w);
         log.info(`Demo: simulated bitcoind ${binary} (pid ${sim.pid}), one block every ${interval}s`);
-        await runAgent({ ...config, pid: sim.pid }, resolveTarget({ ...config, pid: sim.pid }), log, stopSim);
+        await runAgent({ ...config, pid: sim.pid }, log, stopSim);
       } catch (err) {
         stopSim();
         throw err;
@@ -146,8 +140,8 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
-    if (err instanceof ConfigError || err instanceof TlsError) fail(err.message, EXIT_USAGE);
-    if (err instanceof TargetNotFound) fail(err.message, EXIT_FAILURE);
+    if (err instanceof ConfigError || err instanceof TlsError || err instanceof TargetError)
+      fail(err.message, EXIT_USAGE);
     fail((err as Error).message ?? String(err), EXIT_FAILURE);
   }
 }

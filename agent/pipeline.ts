@@ -16,6 +16,7 @@ import { BasicAuth } from './http/auth.js';
 import { healthHandler } from './http/health-server.js';
 import { close, listen, plainServer } from './http/listen.js';
 import { MetricsServer } from './http/metrics-server.js';
+import type { TlsMaterial } from './http/tls.js';
 import type { Logger } from './log.js';
 import { Instruments } from './record/instruments.js';
 import { Recorder } from './record/recorder.js';
@@ -179,14 +180,11 @@ export class Pipeline implements Downstream {
     }
   }
 
-  /** SIGHUP: new certificate and key from the same paths; a broken pair leaves the current one serving. */
-  reloadTls(): void {
-    if (!this.metricsServer?.tlsEnabled) {
-      this.log.info('SIGHUP received: no TLS configured, nothing to reload');
-      return;
-    }
+  /** SIGHUP: the certificate and key the supervisor read again; a broken pair leaves the current one serving. */
+  reloadTls(material: TlsMaterial): void {
+    if (!this.metricsServer?.tlsEnabled) return;
     try {
-      this.metricsServer.reloadTls();
+      this.metricsServer.reloadTls(material);
       this.log.info('TLS certificate and key reloaded');
     } catch (err) {
       this.log.error(`TLS reload refused, still serving the previous certificate: ${(err as Error).message}`);
@@ -225,6 +223,8 @@ function logSecurity(config: AgentConfig, security: Security, log: Logger): void
     );
   }
   if (security.tls) {
-    log.info(`TLS enabled: cert=${security.tls.cert}${security.tls.clientCa ? ' (client certificates required)' : ''}`);
+    log.info(
+      `TLS enabled: cert=${security.tls.files.cert}${security.tls.files.clientCa ? ' (client certificates required)' : ''}`,
+    );
   }
 }

@@ -26,7 +26,9 @@ const FALLBACK_USER = 'nobody';
 
 export function checkPrivileges(user: string, log: Logger): Privileges {
   if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
-    throw new PrivilegeError('bpftrace needs root: run fibre-agent as root (sudo, or the systemd unit in systemd/)');
+    throw new PrivilegeError(
+      `fibre-agent must run as root (it runs as uid ${process.geteuid()}): bpftrace, which attaches the probes, needs root; run it with sudo, or through the systemd unit (systemd/fibre-agent.service)`,
+    );
   }
   const caps = ownCaps();
   const lacking = missing(caps.effective, BPFTRACE_CAPS);

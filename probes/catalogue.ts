@@ -102,7 +102,7 @@ export const PROBES: readonly ProbeEntry[] = [
       r.setHeight(e.height);
     },
     describe: (e, r) =>
-      `Block delivery: height=${e.height} mechanism=${mechanismOf(e.winner.toString('latin1'))} peer=${r.printable(e.peer)}`,
+      `Block delivery: height=${e.height} mechanism=${mechanismOf(e.winner.toString('latin1'))} peer=${r.forLog(e.peer)}`,
   }),
   defineProbe({
     probe: 'validation:block_connected',

@@ -1,7 +1,7 @@
 /** Resolves the configuration: flag > environment > YAML file > default, each value checked. */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { exeOf, isRunning, processesOf, resolveBinary } from '../source/target.js';
+import { resolveBinary } from '../source/target.js';
 import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from './settings.js';
 
 export interface ConfigSources {
@@ -99,11 +99,6 @@ export function resolveConfig(sources: ConfigSources): AgentConfig {
   return config as unknown as AgentConfig;
 }
 
-export interface Target {
-  binary: string;
-  pid: number;
-}
-
 /** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */
 export function checkBinary(config: AgentConfig): string {
   const path = config.bitcoindPath;
@@ -125,27 +120,4 @@ export function checkBinary(config: AgentConfig): string {
     );
   }
   return binary;
-}
-
-export class TargetNotFound extends Error {}
-
-export function resolveTarget(config: AgentConfig): Target {
-  const binary = checkBinary(config);
-  if (config.pid !== undefined) {
-    if (!isRunning(config.pid)) throw new ConfigError(`--pid ${config.pid}: no such process is running`);
-    const exe = exeOf(config.pid);
-    if (exe !== binary) {
-      throw new ConfigError(
-        `--pid ${config.pid} runs ${exe ?? '(unknown executable)'}, not ${binary}: its probes could never fire`,
-      );
-    }
-    return { binary, pid: config.pid };
-  }
-  const pids = processesOf(binary);
-  if (pids.length === 0)
-    throw new TargetNotFound(`no running process of ${binary} found: start bitcoind, or give --pid`);
-  if (pids.length > 1) {
-    throw new ConfigError(`several processes run ${binary} (PIDs ${pids.join(', ')}): choose one with --pid`);
-  }
-  return { binary, pid: pids[0] as number };
 }

@@ -1,13 +1,17 @@
-/** Basic auth and TLS settings, checked as pairs: half a configuration is refused, never run open. */
+/**
+ * Basic auth and TLS settings, checked as pairs (half a configuration is refused, never run open),
+ * then read. The supervisor reads the files, as root, so the password file, the TLS key and
+ * certificate can be root's alone (or systemd credentials); the metrics process gets their contents.
+ */
 import { readFileSync } from 'node:fs';
 import type { Credentials } from '../http/auth.js';
-import type { TlsFiles } from '../http/tls.js';
+import { readTls, type TlsMaterial } from '../http/tls.js';
 import { whyUnreadable } from '../unreadable.js';
 import { type AgentConfig, ConfigError } from './settings.js';
 
 export interface Security {
   auth?: Credentials;
-  tls?: TlsFiles;
+  tls?: TlsMaterial;
 }
 
 function readPassword(path: string): string {
@@ -23,8 +27,8 @@ function readPassword(path: string): string {
   return password;
 }
 
-export function securityOf(config: AgentConfig): Security {
-  const out: Security = {};
+/** The pairs alone, without touching a file: a half-configured endpoint is refused before anything runs. */
+export function checkSecurity(config: AgentConfig): void {
   const { metricsAuthUsername: user, metricsAuthPassword: inline, metricsAuthPasswordFile: file } = config;
   if (inline !== undefined && file !== undefined) {
     throw new ConfigError('give the /metrics password either inline or as --metrics-auth-password-file, not both');
@@ -38,7 +42,6 @@ export function securityOf(config: AgentConfig): Security {
   if (user === undefined && hasPassword) {
     throw new ConfigError('a /metrics password is set without --metrics-auth-username: set both, or neither');
   }
-  if (user !== undefined) out.auth = { username: user, password: inline ?? readPassword(file as string) };
   const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = config;
   if ((cert === undefined) !== (key === undefined)) {
     throw new ConfigError(
@@ -49,6 +52,15 @@ export function securityOf(config: AgentConfig): Security {
   }
   if (clientCa !== undefined && cert === undefined)
     throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
-  if (cert !== undefined && key !== undefined) out.tls = { cert, key, clientCa };
+}
+
+/** Checks the pairs and reads the password and TLS files; throws ConfigError or TlsError naming the file. */
+export function securityOf(config: AgentConfig): Security {
+  checkSecurity(config);
+  const out: Security = {};
+  const { metricsAuthUsername: user, metricsAuthPassword: inline, metricsAuthPasswordFile: file } = config;
+  if (user !== undefined) out.auth = { username: user, password: inline ?? readPassword(file as string) };
+  const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = config;
+  if (cert !== undefined && key !== undefined) out.tls = readTls({ cert, key, clientCa });
   return out;
 }

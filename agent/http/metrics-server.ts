@@ -9,7 +9,7 @@ import { EXPOSITION_CONTENT_TYPE } from '../export/prometheus.js';
 import type { Logger } from '../log.js';
 import { type BasicAuth, CHALLENGE } from './auth.js';
 import { close, hardenServer, listen, plainServer } from './listen.js';
-import { loadTls, type TlsFiles } from './tls.js';
+import { loadTls, type TlsMaterial } from './tls.js';
 
 export function pathOf(req: IncomingMessage): string {
   const target = req.url ?? '';
@@ -55,7 +55,7 @@ export interface MetricsServerOptions {
   render: () => Promise<string>;
   log: Logger;
   auth?: BasicAuth;
-  tls?: TlsFiles;
+  tls?: TlsMaterial;
 }
 
 export class MetricsServer {
@@ -72,8 +72,8 @@ export class MetricsServer {
           createHttpsServer(
             {
               ...loadTls(tls),
-              requestCert: !!tls.clientCa,
-              rejectUnauthorized: !!tls.clientCa,
+              requestCert: !!tls.files.clientCa,
+              rejectUnauthorized: !!tls.files.clientCa,
               maxHeaderSize: 16 * 1024,
               handshakeTimeout: 10_000,
             },
@@ -95,10 +95,10 @@ export class MetricsServer {
     return `${this.options.tls ? 'https' : 'http'}://${this.options.host}:${this.options.port}/metrics`;
   }
 
-  /** Re-reads certificate and key; throws (and keeps the current pair) if the new files are unusable. */
-  reloadTls(): void {
+  /** Serves a new certificate and key; throws (and keeps the current pair) if they are unusable. */
+  reloadTls(material: TlsMaterial): void {
     if (!this.options.tls) return;
-    const context = loadTls(this.options.tls);
+    const context = loadTls(material);
     (this.server as unknown as { setSecureContext(o: object): void }).setSecureContext(context);
   }
 

@@ -1,7 +1,9 @@
 /**
- * TLS material for the /metrics server: read and checked up front so a bad file fails start-up with
- * a line naming it, and re-read on SIGHUP so certificates rotate without a restart (a broken new pair
- * is refused and the old one keeps serving).
+ * TLS material for the /metrics server. The root supervisor reads the files (so the key may stay
+ * readable by root alone, as generate-certs.sh makes it) and hands their text over; the unprivileged
+ * metrics process checks and uses them. Both happen at start-up, so a bad file fails it with a line
+ * naming the file, and again on SIGHUP, so certificates rotate without a restart (a broken new pair is
+ * refused and the old one keeps serving).
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -13,14 +15,32 @@ export interface TlsFiles {
   clientCa?: string;
 }
 
+/** The files' contents (PEM text), as read by the supervisor and sent to the metrics process. */
+export interface TlsMaterial {
+  files: TlsFiles;
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
 export class TlsError extends Error {}
 
-function read(path: string, what: string): Buffer {
+function read(path: string, what: string): string {
   try {
-    return readFileSync(path);
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new TlsError(`${what} ${path}: cannot read it (${whyUnreadable(err)})`);
   }
+}
+
+/** Reads the three files; throws a TlsError naming the one that cannot be read. */
+export function readTls(files: TlsFiles): TlsMaterial {
+  return {
+    files,
+    cert: read(files.cert, 'TLS certificate'),
+    key: read(files.key, 'TLS key'),
+    clientCa: files.clientCa === undefined ? undefined : read(files.clientCa, 'TLS client CA'),
+  };
 }
 
 /** OpenSSL's messages, in words that say which file is wrong and how. */
@@ -41,21 +61,18 @@ function explain(err: Error, files: TlsFiles): string {
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
-/** Loads and checks the files; throws a TlsError naming the file and the problem. */
-export function loadTls(files: TlsFiles): SecureContextOptions {
-  const options: SecureContextOptions = {
-    cert: read(files.cert, 'TLS certificate'),
-    key: read(files.key, 'TLS key'),
-    minVersion: TLS_MIN_VERSION,
-  };
+/** Checks the material and makes the server's TLS options; throws a TlsError naming the file and the problem. */
+export function loadTls(material: TlsMaterial): SecureContextOptions {
+  const { files } = material;
+  const options: SecureContextOptions = { cert: material.cert, key: material.key, minVersion: TLS_MIN_VERSION };
   if (!/-----BEGIN CERTIFICATE-----/.test(options.cert?.toString() ?? '')) {
     throw new TlsError(`TLS certificate ${files.cert} is not a PEM certificate (no BEGIN CERTIFICATE line)`);
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(options.key?.toString() ?? '')) {
     throw new TlsError(`TLS key ${files.key} is not a PEM private key (no BEGIN PRIVATE KEY line)`);
   }
-  if (files.clientCa) {
-    options.ca = read(files.clientCa, 'TLS client CA');
+  if (files.clientCa && material.clientCa !== undefined) {
+    options.ca = material.clientCa;
     if (!/-----BEGIN CERTIFICATE-----/.test(options.ca.toString())) {
       throw new TlsError(`TLS client CA ${files.clientCa} is not a PEM certificate`);
     }

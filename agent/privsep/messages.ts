@@ -1,13 +1,15 @@
 /** The messages between the root supervisor and the unprivileged metrics process (over Node IPC). */
+import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
+import type { TlsMaterial } from '../http/tls.js';
 import type { PipelineUrls } from '../pipeline.js';
 import type { AttachStatus, SourceError } from '../source/downstream.js';
 
 export type ToWorker =
-  | { t: 'init'; config: AgentConfig; bitcoindPath: string }
+  | { t: 'init'; config: AgentConfig; security: Security; bitcoindPath: string }
   | { t: 'status'; status: AttachStatus }
   | { t: 'error'; type: SourceError }
-  | { t: 'reload' }
+  | { t: 'reload'; tls: TlsMaterial }
   | { t: 'stop' };
 
 export type FromWorker =

@@ -5,8 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
+import type { TlsMaterial } from '../http/tls.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
 import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
@@ -50,6 +52,7 @@ export class WorkerHandle implements Downstream {
     account: Account,
     dropBounding: boolean,
     config: AgentConfig,
+    security: Security,
     bitcoindPath: string,
     log: ConsoleLogger,
   ): Promise<WorkerHandle> {
@@ -83,7 +86,10 @@ export class WorkerHandle implements Downstream {
     void exited.then((why) => {
       if (!handle.stopping) handle.onCrash(why);
     });
-    handle.send({ t: 'init', config, bitcoindPath });
+    // The secrets travel in the message, read by the supervisor: none is on a command line, and the
+    // metrics process needs no access to the files.
+    const secretless = { ...config, metricsAuthPassword: undefined, metricsAuthPasswordFile: undefined };
+    handle.send({ t: 'init', config: secretless, security, bitcoindPath });
     const fatal = (message: string): FromWorker => ({ t: 'fatal', message, usage: false });
     const timeout = new Promise<FromWorker>((resolve) =>
       setTimeout(() => resolve(fatal(`no answer within ${START_WAIT_MS / 1000}s`)), START_WAIT_MS).unref(),
@@ -137,8 +143,8 @@ export class WorkerHandle implements Downstream {
     this.send({ t: 'error', type });
   }
 
-  reloadTls(): void {
-    this.send({ t: 'reload' });
+  reloadTls(tls: TlsMaterial): void {
+    this.send({ t: 'reload', tls });
   }
 
   /** Asks the worker to close its endpoints and flush; kills it if it does not exit in time. */

@@ -4,7 +4,6 @@
  * records and serves (/metrics, /health, OTLP). Its log lines go to stdout, which the supervisor writes
  * to the log.
  */
-import { securityOf } from '../config/security.js';
 import { ConfigError } from '../config/settings.js';
 import { TlsError } from '../http/tls.js';
 import { ConsoleLogger } from '../log.js';
@@ -34,9 +33,9 @@ process.on('message', (msg: ToWorker) => {
   switch (msg.t) {
     case 'init': {
       const log = new ConsoleLogger(msg.config.logLevel);
-      // Certificates and the password file are read here, as the agent's user: they need not be root's.
+      // The supervisor read the password and TLS files as root; checking and using them happens here.
       Promise.resolve()
-        .then(() => Pipeline.start(msg.config, securityOf(msg.config), msg.bitcoindPath, log))
+        .then(() => Pipeline.start(msg.config, msg.security, msg.bitcoindPath, log))
         .then(
           (p) => {
             pipeline = p;
@@ -56,7 +55,7 @@ process.on('message', (msg: ToWorker) => {
       pipeline?.error(msg.type);
       return;
     case 'reload':
-      pipeline?.reloadTls();
+      pipeline?.reloadTls(msg.tls);
       return;
     case 'stop':
       void (pipeline?.stop() ?? Promise.resolve()).then(() => process.exit(0));

@@ -10,8 +10,8 @@ export interface RecordContext {
   setHeight(height: number): void;
   /** A peer string as a bounded-cardinality label value. */
   peerLabel(peer: Buffer): string;
-  /** Any bytes as printable ASCII, for labels and logs. */
-  printable(bytes: Buffer): string;
+  /** A string from outside (a peer) for a log line: decoded as the label is, control characters escaped. */
+  forLog(bytes: Buffer): string;
   /** validation:block_connected's connect time in seconds, whatever unit this bitcoind uses. */
   connectTimeSeconds(raw: number): number;
   /** Counts a value no real measurement can have (a negative duration). */

@@ -1,16 +1,28 @@
 /**
- * Peer strings come from the network and from bitcoind's formatting, so as label values they are
- * made printable and their number is capped: an unbounded label set grows the agent's memory and
- * Prometheus's series count without limit.
+ * Peer strings come from the network and from bitcoind's formatting. As label values they are the
+ * peer's own string, so a query for the peer bitcoind reported finds it; their number is capped,
+ * because an unbounded label set grows the agent's memory and Prometheus's series count without limit.
  */
 
-/** Printable ASCII kept, every other byte and the backslash as \xNN: distinct inputs stay distinct. */
-export function printable(bytes: Buffer): string {
-  let out = '';
-  for (const b of bytes) {
-    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
-  }
-  return out;
+/** WHATWG decoding: each maximal invalid UTF-8 sequence becomes U+FFFD, the rest is kept byte for byte. */
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/**
+ * The label value of a peer string: valid UTF-8 as it is (the exposition format escapes `\`, `"` and
+ * newlines itself), bytes that are not valid UTF-8 replaced by U+FFFD, the one replacement documented.
+ */
+export function labelValue(bytes: Buffer): string {
+  return utf8.decode(bytes);
+}
+
+/**
+ * A string from outside made safe for one log line: control characters (C0, DEL, C1) and the backslash
+ * written as escapes, so a peer string can neither break the line nor pass for one of our own.
+ */
+export function logSafe(text: string): string {
+  return text.replace(/[\\\p{Cc}]/gu, (c) =>
+    c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 export const OVERFLOW_PEER = 'other';
@@ -24,6 +36,7 @@ export class PeerLabels {
   ) {}
 
   label(peer: Buffer): string {
+    // Keyed by the raw bytes: two invalid peers that decode alike still count against the cap once each.
     const key = peer.toString('latin1');
     const known = this.seen.get(key);
     if (known !== undefined) return known;
@@ -31,7 +44,7 @@ export class PeerLabels {
       this.onOverflow();
       return OVERFLOW_PEER;
     }
-    const label = printable(peer);
+    const label = labelValue(peer);
     this.seen.set(key, label);
     return label;
   }

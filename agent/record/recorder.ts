@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Labels, RecordContext } from './context.js';
 import type { Instruments } from './instruments.js';
 import { ERROR_TYPES, type ErrorType, EVENT_TYPES, type MetricKey } from './metrics.js';
-import { PeerLabels, printable } from './peer-label.js';
+import { labelValue, logSafe, PeerLabels } from './peer-label.js';
 
 export type ConnectTimeUnit = 'ns' | 'us';
 
@@ -79,8 +79,8 @@ export class Recorder implements RecordContext {
     return this.peers.label(peer);
   }
 
-  printable(bytes: Buffer): string {
-    return printable(bytes);
+  forLog(bytes: Buffer): string {
+    return logSafe(labelValue(bytes));
   }
 
   connectTimeSeconds(raw: number): number {

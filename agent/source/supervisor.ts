@@ -69,9 +69,19 @@ export class Supervisor {
     this.onReady?.();
   }
 
-  /** First attachment: throws AttachError when no probe can be attached, so start-up can fail loudly. */
-  async start(pid: number): Promise<void> {
-    await this.attach(pid, true);
+  /**
+   * First attachment: throws AttachError when no probe can be attached, so start-up can fail loudly.
+   * Without a PID (no bitcoind runs yet, as at a boot where the agent starts first) it waits for one.
+   */
+  async start(pid: number | undefined): Promise<void> {
+    let target = pid;
+    if (target === undefined) {
+      this.log.info(`No process runs ${this.options.binary} yet: serving metrics and waiting for bitcoind to start`);
+      target = await this.waitForNewProcess();
+      if (target === undefined) throw new AttachError('shutting down');
+      this.log.info(`bitcoind started (pid ${target})`);
+    }
+    await this.attach(target, true);
   }
 
   /** Detaches: stops bpftrace (and any attempt in flight) and waits until it is gone. */
@@ -116,7 +126,7 @@ export class Supervisor {
         troubleshoot(
           binary,
           pid,
-          `${binary} has none of the tracepoints fibre-agent reads; bitcoind must be built with USDT support (configure --enable-usdt); check with: readelf -n ${binary} | grep -A4 stapsdt`,
+          `${binary} has none of the tracepoints fibre-agent reads; bitcoind must be built with USDT support (CMake -DWITH_USDT=ON for v29 and later, configure --enable-usdt before); check with: readelf -n ${binary} | grep -A4 stapsdt`,
         ),
       );
     }

@@ -49,3 +49,28 @@ export function startTimeOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** A --pid, or a set of processes, the user must sort out before the agent can know its target. */
+export class TargetError extends Error {}
+
+/**
+ * The bitcoind to attach to: the --pid, checked to run the binary; otherwise the one process running
+ * it, or undefined when none runs yet (the agent then waits for it, as it does across restarts).
+ */
+export function findTarget(binary: string, pid?: number): number | undefined {
+  if (pid !== undefined) {
+    if (!isRunning(pid)) throw new TargetError(`--pid ${pid}: no such process is running`);
+    const exe = exeOf(pid);
+    if (exe !== binary) {
+      throw new TargetError(
+        `--pid ${pid} runs ${exe ?? '(unknown executable)'}, not ${binary}: its probes could never fire`,
+      );
+    }
+    return pid;
+  }
+  const pids = processesOf(binary);
+  if (pids.length > 1) {
+    throw new TargetError(`several processes run ${binary} (PIDs ${pids.join(', ')}): choose one with --pid`);
+  }
+  return pids[0];
+}

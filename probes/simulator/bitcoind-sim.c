@@ -63,6 +63,8 @@ static const char *hostile_peers[] = {
     "quote\"q'uote`",
     "new\nline",
     "back\\x41slash\\",
+    "b\xc3\xbc" "cher.example:8333",
+    "back\\slash:8333",
     "\xff\xfe non-utf8 \xc3\x28 \x01\x7f",
     "%s%d%n %x{}[]",
     "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:8333",

@@ -18,13 +18,9 @@ const DURATION = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const CHUNKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const TXS = [1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000];
 
-/** The documented peer label rendering: printable ASCII but backslash kept, other bytes as \xNN. */
+/** The documented peer label: the peer's string as UTF-8, each invalid sequence as U+FFFD. */
 export function peerLabel(bytes: Buffer): string {
-  return [...bytes]
-    .map((b) =>
-      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
-    )
-    .join('');
+  return new TextDecoder().decode(bytes);
 }
 
 export function mechanism(winner: string): string {

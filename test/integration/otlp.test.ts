@@ -31,7 +31,8 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const receiver = new OtlpReceiver(await freePort());
       await receiver.start();
       const bin = buildSim('full');
-      const sim = await Sim.start(bin, ['-n', '120', '-w', '60', '-s', '9', '-l']);
+      // Hostile peers: their exact strings must arrive as attribute values, as on /metrics.
+      const sim = await Sim.start(bin, ['-n', '120', '-w', '60', '-s', '9', '-x', '-l']);
       const agent = await AgentProc.start(
         [
           '-b',

@@ -11,7 +11,6 @@ import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { Prometheus } from '../helpers/prometheus.js';
 import { buildSim, Sim } from '../helpers/sim.js';
-import { giveToAgentUser } from '../helpers/worker-user.js';
 
 const GENERATE = new URL('../../../generate-certs.sh', import.meta.url).pathname;
 
@@ -25,9 +24,7 @@ ebpfTest('Prometheus scrapes over TLS with basic auth; a wrong password shows th
   writeFileSync(join(rootOnly, 'agent.pw'), `${password}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'prom.pw'), password, { mode: 0o600 });
   writeFileSync(join(dir, 'wrong.pw'), 'not-the-password', { mode: 0o600 });
-  // The node's key and the agent's password file belong to the agent's user, mode 0600; Prometheus
-  // (root here) reads its own password files and the CA.
-  giveToAgentUser(dir);
+  // The node's key stays root's, mode 0600, as generate-certs.sh makes it: the supervisor reads it.
 
   const bin = buildSim('full');
   const sim = await Sim.start(bin, ['-n', '60', '-w', '60', '-s', '21', '-l']);

@@ -10,7 +10,7 @@ import { BasicAuth, CHALLENGE } from '../../agent/http/auth.js';
 import { healthHandler } from '../../agent/http/health-server.js';
 import { close, listen, plainServer } from '../../agent/http/listen.js';
 import { MetricsServer } from '../../agent/http/metrics-server.js';
-import { loadTls, TlsError } from '../../agent/http/tls.js';
+import { loadTls, readTls, TlsError, type TlsFiles } from '../../agent/http/tls.js';
 import type { Logger } from '../../agent/log.js';
 import { freePort } from '../helpers/agent.js';
 import { makePki } from '../helpers/certs.js';
@@ -222,7 +222,13 @@ test('TLS: HTTPS with the CA, TLS 1.2 minimum, mutual TLS when a client CA is se
   const server = pki.issue('server');
   const client = pki.issue('client');
   const port = await freePort();
-  const s = await MetricsServer.start({ host: '127.0.0.1', port, render: async () => BODY, log: quiet, tls: server });
+  const s = await MetricsServer.start({
+    host: '127.0.0.1',
+    port,
+    render: async () => BODY,
+    log: quiet,
+    tls: readTls(server),
+  });
   try {
     assert.equal(s.url, `https://127.0.0.1:${port}/metrics`);
     const r = await get(port, '/metrics', { tls: { ca: readFileSync(pki.caCert) } });
@@ -249,7 +255,7 @@ test('TLS: HTTPS with the CA, TLS 1.2 minimum, mutual TLS when a client CA is se
     port: mport,
     render: async () => BODY,
     log: quiet,
-    tls: { ...server, clientCa: pki.caCert },
+    tls: readTls({ ...server, clientCa: pki.caCert }),
   });
   try {
     const ca = readFileSync(pki.caCert);
@@ -272,7 +278,7 @@ test('TLS files: missing, malformed and mismatched are refused with a line namin
   const { cert, key } = pki.issue('server');
   const garbage = `${pki.dir}/garbage.pem`;
   writeFileSync(garbage, 'not a certificate\n');
-  const cases: [Parameters<typeof loadTls>[0], RegExp][] = [
+  const cases: [TlsFiles, RegExp][] = [
     [{ cert: `${pki.dir}/absent.crt`, key }, /TLS certificate .*absent\.crt: cannot read it \(no such file\)/],
     [{ cert, key: `${pki.dir}/absent.key` }, /TLS key .*absent\.key: cannot read it/],
     [{ cert: garbage, key }, /TLS certificate .*garbage\.pem is not a PEM certificate/],
@@ -283,7 +289,7 @@ test('TLS files: missing, malformed and mismatched are refused with a line namin
   ];
   for (const [files, re] of cases) {
     assert.throws(
-      () => loadTls(files),
+      () => loadTls(readTls(files)),
       (err: Error) => err instanceof TlsError && re.test(err.message) && !err.message.includes('\n'),
       String(re),
     );
@@ -298,7 +304,13 @@ test('certificate rotation: a new pair is served after reload; a broken one is r
   copyFileSync(first.cert, live.cert);
   copyFileSync(first.key, live.key);
   const port = await freePort();
-  const s = await MetricsServer.start({ host: '127.0.0.1', port, render: async () => BODY, log: quiet, tls: live });
+  const s = await MetricsServer.start({
+    host: '127.0.0.1',
+    port,
+    render: async () => BODY,
+    log: quiet,
+    tls: readTls(live),
+  });
   const servedCn = () =>
     new Promise<string>((resolve, reject) => {
       const sock = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caCert) }, () => {
@@ -311,11 +323,11 @@ test('certificate rotation: a new pair is served after reload; a broken one is r
     assert.equal(await servedCn(), 'first');
     copyFileSync(second.cert, live.cert);
     copyFileSync(second.key, live.key);
-    s.reloadTls();
+    s.reloadTls(readTls(live));
     assert.equal(await servedCn(), 'second');
     copyFileSync(first.cert, live.cert);
     copyFileSync(pki.strayKey, live.key);
-    assert.throws(() => s.reloadTls(), /does not belong/);
+    assert.throws(() => s.reloadTls(readTls(live)), /does not belong/);
     assert.equal(await servedCn(), 'second', 'the previous pair keeps serving');
   } finally {
     await s.close();

@@ -5,7 +5,7 @@ import { Decoder } from '../../agent/decode/decoder.js';
 import { createPullReader, Exposition } from '../../agent/export/prometheus.js';
 import type { Logger } from '../../agent/log.js';
 import { Instruments } from '../../agent/record/instruments.js';
-import { OVERFLOW_PEER, PeerLabels, printable } from '../../agent/record/peer-label.js';
+import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from '../../agent/record/peer-label.js';
 import { Recorder } from '../../agent/record/recorder.js';
 import { mechanismOf, PROBES } from '../../probes/catalogue.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
@@ -47,11 +47,23 @@ test('mechanism mapping', () => {
     assert.equal(mechanismOf(other), 'other');
 });
 
-test('peer labels are printable, injective and escape the backslash', () => {
-  assert.equal(printable(Buffer.from('1.2.3.4:8333')), '1.2.3.4:8333');
-  assert.equal(printable(Buffer.from('a\\x41', 'latin1')), 'a\\x5cx41');
-  assert.equal(printable(Buffer.from('A')), 'A');
-  assert.equal(printable(Buffer.from([0x0a, 0xff, 0x22])), '\\x0a\\xff"');
+test('peer labels are the peer string itself; only invalid UTF-8 is replaced, by U+FFFD', () => {
+  for (const peer of [
+    '1.2.3.4:8333',
+    'bücher.example:8333',
+    'tab\there:8333',
+    'back\\slash:8333',
+    'q"uote\nline',
+    '',
+  ]) {
+    assert.equal(labelValue(Buffer.from(peer)), peer);
+  }
+  assert.equal(labelValue(Buffer.from([0x61, 0xff, 0xc3, 0x28, 0x62])), 'a\ufffd\ufffd(b');
+});
+
+test('strings from outside cannot forge or break a log line', () => {
+  assert.equal(logSafe('new\nline\r[INFO] x'), 'new\\x0aline\\x0d[INFO] x');
+  assert.equal(logSafe('tab\there back\\slash \u0085 bücher'), 'tab\\x09here back\\\\slash \\x85 bücher');
 });
 
 test('the peer label set is capped; later peers count as "other" and as overflow errors', () => {
