@@ -2,12 +2,14 @@
  * The agent as a whole: the privileged source (bpftrace, supervised) feeding the unprivileged pipeline
  * (decode, record, export), either in a separate process as --user or, with --user root, in this one.
  */
+
+import { connectTimeDivisor } from '../probes/protocol.js';
 import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
 import type { AgentConfig } from './config/settings.js';
 import { readTls } from './http/tls.js';
 import type { ConsoleLogger } from './log.js';
-import { Pipeline } from './pipeline.js';
+import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
 import { WorkerHandle } from './privsep/worker-handle.js';
 import { Supervisor } from './source/supervisor.js';
@@ -63,6 +65,8 @@ export class Agent {
       log.info(`Metrics side runs as ${privileges.account.name} (uid ${privileges.account.uid}), pid ${worker.pid}`);
       side = worker;
     } else {
+      // Loaded only here: the supervisor of a separated agent never loads the decoding and recording code.
+      const { Pipeline } = await import('./pipeline.js');
       side = await Pipeline.start(config, security, binary, log);
     }
     const supervisor = new Supervisor(
@@ -73,11 +77,15 @@ export class Agent {
         attachTimeoutMs: 60_000,
         pollMs: 250,
         boundTo: privileges.bpftraceBoundTo,
+        aggregation: config.aggregation,
+        verbose: config.verbose,
+        connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
+        readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
       },
       side,
       log,
     );
-    side.onReady = () => supervisor.ready();
+    side.onReady = (attempt) => supervisor.ready(attempt);
     const agent = new Agent(side, supervisor, security, log);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);

@@ -1,31 +1,27 @@
 /**
- * The unprivileged half of the agent: bpftrace's output bytes -> lines -> decoded events -> instruments,
- * and the exporters that read them (/metrics, /health, OTLP push). Everything here handles input
+ * The unprivileged half of the agent set up: the ingest loop (bpftrace's output -> decoded items ->
+ * the metric store) and the exporters that read the store (/metrics, /health, OTLP push). Everything here handles input
  * from outside (bpftrace output, HTTP clients, the collector's answers, certificate files), which is
  * why it runs as the agent's own user, without capabilities, when the agent starts as root.
  */
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { PROBES } from '../probes/catalogue.js';
 import type { Security } from './config/security.js';
 import type { AgentConfig } from './config/settings.js';
-import { Decoder } from './decode/decoder.js';
 import { agentResource, createPushReader, redactUrl } from './export/otlp.js';
+import { StoreProducer } from './export/producer.js';
 import { createPullReader, Exposition } from './export/prometheus.js';
 import { BasicAuth } from './http/auth.js';
 import { healthHandler } from './http/health-server.js';
 import { close, listen, plainServer } from './http/listen.js';
 import { MetricsServer } from './http/metrics-server.js';
 import type { TlsMaterial } from './http/tls.js';
+import { Ingest } from './ingest.js';
 import type { Logger } from './log.js';
-import { Instruments } from './record/instruments.js';
 import { Recorder } from './record/recorder.js';
+import { MetricStore } from './record/store.js';
 import type { AttachStatus, Downstream, SourceError } from './source/downstream.js';
-import { LineSplitter } from './source/line-splitter.js';
 import { VERSION } from './version.js';
-
-/** bpftrace lines are under 1.2 KiB (two 128-byte strings at 4 characters a byte); anything far longer is not ours. */
-export const MAX_LINE_LENGTH = 4096;
 
 export interface PipelineUrls {
   metrics: string;
@@ -36,29 +32,26 @@ export class Pipeline implements Downstream {
   private metricsServer?: MetricsServer;
   private healthServer?: Server;
   private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
-  private readonly splitter: LineSplitter;
-  private readonly decoder = new Decoder(PROBES);
-  private decodeErrors = 0;
-  private lastDecodeWarn = 0;
   private stopped?: Promise<void>;
-  /** Called when bpftrace says every probe is attached. */
-  onReady: () => void = () => {};
+  readonly ingest: Ingest;
+  /** Called when bpftrace says every probe of this attempt is attached. */
+  onReady: (attempt: number) => void = () => {};
 
   private constructor(
     private readonly provider: MeterProvider,
     readonly recorder: Recorder,
     private readonly log: Logger,
+    config: AgentConfig,
   ) {
-    this.splitter = new LineSplitter(
-      MAX_LINE_LENGTH,
-      (line) => this.onLine(line),
-      () => this.decodeError('line_too_long', 'line over the length limit'),
-    );
+    this.ingest = new Ingest(recorder, log, config);
+    this.ingest.onReady = (attempt) => this.onReady(attempt);
   }
 
   /** Creates the instruments and starts the endpoints; throws (after cleaning up) if one cannot start. */
   static async start(config: AgentConfig, security: Security, bitcoindPath: string, log: Logger): Promise<Pipeline> {
-    const reader = createPullReader();
+    const store = new MetricStore(config.nodeName);
+    const producer = new StoreProducer(store, VERSION);
+    const reader = createPullReader(producer);
     let countOtlpFailure = () => {};
     const push = config.otlpEndpoint
       ? createPushReader(
@@ -71,6 +64,7 @@ export class Pipeline implements Downstream {
           },
           () => countOtlpFailure(),
           log,
+          producer,
         )
       : undefined;
     // One provider for pull and push: both read the same cumulative instruments.
@@ -79,7 +73,7 @@ export class Pipeline implements Downstream {
       readers: push ? [reader, push] : [reader],
     });
     const recorder = new Recorder(
-      new Instruments(provider.getMeter('fibre-agent', VERSION)),
+      store,
       {
         node: config.nodeName,
         connectTimeUnit: config.connectTimeUnit,
@@ -87,11 +81,12 @@ export class Pipeline implements Downstream {
         verbose: config.verbose,
         version: VERSION,
         bitcoindPath,
+        aggregation: config.aggregation,
       },
       log,
     );
     countOtlpFailure = () => recorder.error('otlp_export');
-    const pipeline = new Pipeline(provider, recorder, log);
+    const pipeline = new Pipeline(provider, recorder, log, config);
     const exposition = new Exposition(reader);
     try {
       pipeline.metricsServer = await MetricsServer.start({
@@ -130,14 +125,18 @@ export class Pipeline implements Downstream {
     };
   }
 
+  /** In this process (--user root): bpftrace's stdout comes through the supervisor's handlers. */
+  stdout(): 'pipe' {
+    return 'pipe';
+  }
+
   write(chunk: Buffer): boolean {
-    this.splitter.push(chunk);
+    this.ingest.write(chunk);
     return true;
   }
 
-  /** A line bpftrace left unfinished is dropped and counted: completing it could forge a value. */
   endStream(): void {
-    if (this.splitter.discardPartial()) this.decodeError('decode', 'line cut off when bpftrace stopped');
+    this.ingest.endStream();
   }
 
   status(status: AttachStatus): void {
@@ -147,37 +146,6 @@ export class Pipeline implements Downstream {
 
   error(type: SourceError): void {
     this.recorder.error(type);
-  }
-
-  private onLine(line: string): void {
-    // bpftrace ends its output with blank lines when it exits.
-    if (line === '') return;
-    const d = this.decoder.decode(line);
-    switch (d.kind) {
-      case 'event':
-        this.recorder.record(d.entry, d.event as never);
-        return;
-      case 'ready':
-        this.onReady();
-        return;
-      case 'lost':
-        this.recorder.lost(d.count);
-        this.log.warn(`bpftrace lost ${d.count} events (perf buffer full; raise --perf-buffer-pages)`);
-        return;
-      case 'invalid':
-        this.decodeError('decode', d.reason);
-    }
-  }
-
-  /** Counted every time, logged at most once a minute so a flood cannot fill the disk. */
-  private decodeError(type: 'decode' | 'line_too_long', reason: string): void {
-    this.recorder.error(type);
-    this.decodeErrors++;
-    const now = Date.now();
-    if (now - this.lastDecodeWarn >= 60_000) {
-      this.log.warn(`Unreadable bpftrace output (${reason}); ${this.decodeErrors} such lines so far`);
-      this.lastDecodeWarn = now;
-    }
   }
 
   /** SIGHUP: the certificate and key the supervisor read again; a broken pair leaves the current one serving. */

@@ -1,127 +1,232 @@
 /**
- * The tracepoint catalogue: for each USDT probe the agent attaches, its bpftrace script (beside this
- * file), the fields that script prints, and how an event becomes metrics. The decoder and recorder are
- * driven by these entries; a new tracepoint is one script, one entry here, and a test.
+ * The tracepoint catalogue, the single source of truth: for each USDT probe the agent attaches, its
+ * arguments (name, type, position) and the metric updates one event makes. Plain data: the bpftrace
+ * program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series, the
+ * `event_type` values and the README's metric table are all derived from it.
  *
- * bpftrace 0.17 on x86_64 reads only the first six USDT arguments (arg0..arg5). No entry below needs
- * a seventh (udp:block_reconstructed's height is its 7th and is not read). A probe that did would read
- * it from the location recorded in the binary's stapsdt note (`readelf -n`).
+ * Where an update is computed follows from its labels: an update whose labels all come from known
+ * sets is counted in the kernel (a BPF map the agent reads now and then: nothing is queued, so
+ * nothing is lost at any rate); an update with a label that is free text from the network (a peer)
+ * travels as one line per event, because a map key string reaches user space unescaped.
  *
- * Update the README's metric reference when editing this table.
+ * Adding a tracepoint is one entry here and one test.
  */
-import type { RecordContext } from '../agent/record/context.js';
-import type { EventType } from '../agent/record/metrics.js';
+import type { KeyOfKind, MetricKey, OwnLabel, TraceKey } from './metrics.js';
 
-/** How a field travels in a bpftrace line: integers in decimal, strings as \xNN per byte (%rx). */
-export type FieldType = 'u32' | 'i32' | 'u64' | 'i64' | 'str';
+/**
+ * Argument types as Bitcoin Core declares them. Strings are C strings; `hash32` is a pointer to 32
+ * raw bytes (internal byte order). Each has the size its stapsdt note must show (pointers are 8).
+ */
+export type ArgType = 'bool' | 'u32' | 'i32' | 'u64' | 'i64' | 'str' | 'hash32';
 
-export interface FieldSpec {
-  readonly name: string;
-  readonly type: FieldType;
-}
-
-type FieldValue<T extends FieldType> = T extends 'str' ? Buffer : number;
-
-/** The typed event a line decodes to: one property per field. */
-export type EventOf<F extends readonly FieldSpec[]> = {
-  readonly [K in F[number] as K['name']]: FieldValue<K['type']>;
+export const ARG_SIZE: Readonly<Record<ArgType, { size: 1 | 4 | 8; signed: boolean | 'any' }>> = {
+  bool: { size: 1, signed: 'any' },
+  u32: { size: 4, signed: false },
+  i32: { size: 4, signed: true },
+  u64: { size: 8, signed: false },
+  i64: { size: 8, signed: true },
+  str: { size: 8, signed: 'any' },
+  hash32: { size: 8, signed: 'any' },
 };
 
-export interface ProbeEntry<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+export interface ArgSpec {
+  readonly name: string;
+  readonly type: ArgType;
+  /**
+   * Bytes of a string read into an event line (default 128, room for a Tor v3 address with port):
+   * BPF programs have 512 bytes of stack, so strings known to be short are read short.
+   */
+  readonly bytes?: number;
+}
+
+/** A label whose value comes from a known set of strings (matched in the kernel), `otherwise` for the rest. */
+export interface KnownLabel<A extends string> {
+  readonly arg: A;
+  readonly values: Readonly<Record<string, string>>;
+  readonly otherwise: string;
+}
+
+/** A label that is free text from the network: one line per event, capped by --peer-label-limit. */
+export interface PeerLabel<A extends string> {
+  readonly arg: A;
+  readonly peer: true;
+}
+
+export type LabelSource<A extends string> = KnownLabel<A> | PeerLabel<A>;
+
+/** The labels an update gives: exactly those its metric declares (but `node`), or none. */
+type LabelsFor<K extends MetricKey, A extends string> = [OwnLabel<K>] extends [never]
+  ? { readonly labels?: undefined }
+  : { readonly labels: { readonly [L in OwnLabel<K>]: LabelSource<A> } };
+
+/** What to do with a value that cannot be a measurement. */
+export type Refuse = 'skip' | 'out_of_range';
+
+/** A counter: +1 per event, or + an argument. */
+export type CountUpdate<A extends string> = {
+  [K in KeyOfKind<'counter'> & TraceKey]: { readonly metric: K; readonly add: A | 1 } & LabelsFor<K, A>;
+}[KeyOfKind<'counter'> & TraceKey];
+
+/** A histogram: observes an argument, divided by `divisor` ('connect_time': by the configured unit). */
+export type ObserveUpdate<A extends string> = {
+  [K in KeyOfKind<'histogram'> & TraceKey]: {
+    readonly metric: K;
+    readonly observe: A;
+    readonly divisor?: number | 'connect_time';
+    readonly negative?: Refuse;
+    readonly zero?: 'skip';
+  } & LabelsFor<K, A>;
+}[KeyOfKind<'histogram'> & TraceKey];
+
+/** A gauge: the last value seen, whichever probe saw it. */
+export type SetUpdate<A extends string> = {
+  [K in KeyOfKind<'gauge'> & TraceKey]: {
+    readonly metric: K;
+    readonly set: A;
+    readonly negative?: 'skip';
+  } & LabelsFor<K, A>;
+}[KeyOfKind<'gauge'> & TraceKey];
+
+export type Update<A extends string = string> = CountUpdate<A> | ObserveUpdate<A> | SetUpdate<A>;
+
+type ValueOf<T extends ArgType> = T extends 'str' | 'hash32' ? Buffer : number;
+
+/** One event as the decoder gives it: a property per argument. */
+export type EventOf<Args extends readonly ArgSpec[]> = {
+  readonly [S in Args[number] as S['name']]: ValueOf<S['type']>;
+};
+
+/** What a --verbose line may use to format values. */
+export interface Formats {
+  /** A string from outside, decoded and escaped for a log line. */
+  text(bytes: Buffer): string;
+  /** validation:block_connected's connect time in seconds, whatever unit this bitcoind uses. */
+  connectTimeSeconds(raw: number): number;
+  /** A value of a known label set, as the label shows it. */
+  label(source: KnownLabel<string>, bytes: Buffer): string;
+}
+
+export interface Tracepoint<
+  Args extends readonly ArgSpec[] = readonly ArgSpec[],
+  Shown extends Args[number]['name'] = Args[number]['name'],
+> {
   /** provider:name, as in the binary's stapsdt notes. */
   readonly probe: string;
-  /** The script in probes/, and the first word of every line it prints. */
-  readonly event: string;
   /** The event_type label it counts under in fibre_exporter_events_processed_total. */
-  readonly eventType: EventType;
-  /** The fields the script prints after the event word, in order. */
-  readonly fields: F;
-  record(event: EventOf<F>, r: RecordContext): void;
+  readonly eventType: string;
+  /** Every argument, in order: position N is bpftrace's arg(N-1). */
+  readonly args: Args;
+  readonly updates: readonly Update<Args[number]['name']>[];
+  /** The arguments the --verbose line shows: with --verbose, event lines carry them too. */
+  readonly shows?: readonly Shown[];
   /** The --verbose log line for one event. */
-  describe?(event: EventOf<F>, r: RecordContext): string;
+  describe?(event: Pick<EventOf<Args>, Shown>, f: Formats): string;
 }
 
-/** Keeps each entry's field list literal, so record() sees typed fields. */
-function defineProbe<const F extends readonly FieldSpec[]>(entry: ProbeEntry<F>): ProbeEntry {
-  return entry as unknown as ProbeEntry;
+/** Keeps an entry's argument list literal, so its updates and describe() are checked against it. */
+export function tracepoint<const Args extends readonly ArgSpec[], const Shown extends Args[number]['name'] = never>(
+  entry: Tracepoint<Args, Shown>,
+): Tracepoint {
+  return entry as unknown as Tracepoint;
 }
 
-export type Mechanism = 'fibre_udp' | 'bip152_cmpct' | 'other';
+export const MECHANISM: KnownLabel<'winner'> = {
+  arg: 'winner',
+  values: { 'FIBRE/UDP': 'fibre_udp', 'BIP152/CMPCTBLOCK': 'bip152_cmpct' },
+  otherwise: 'other',
+};
 
-/** The winner string of udp:block_race_winner as the `mechanism` label. */
-export function mechanismOf(winner: string): Mechanism {
-  if (winner === 'FIBRE/UDP') return 'fibre_udp';
-  if (winner === 'BIP152/CMPCTBLOCK') return 'bip152_cmpct';
-  return 'other';
-}
-
-export const PROBES: readonly ProbeEntry[] = [
-  defineProbe({
+export const TRACEPOINTS: readonly Tracepoint[] = [
+  tracepoint({
     probe: 'udp:block_reconstructed',
-    event: 'block_reconstructed',
     eventType: 'block_reconstructed',
-    fields: [
+    args: [
+      { name: 'hash', type: 'str' },
+      { name: 'peer', type: 'str' },
       { name: 'chunks_used', type: 'u32' },
       { name: 'chunks_recvd', type: 'u32' },
       { name: 'num_peers', type: 'u32' },
       { name: 'duration_us', type: 'i64' },
+      { name: 'height', type: 'i32' },
     ],
-    record(e, r) {
-      r.add('blocksReconstructed', 1);
-      r.add('chunksUsed', e.chunks_used);
-      r.add('chunksReceived', e.chunks_recvd);
-      r.observe('chunksUsedPerBlock', e.chunks_used);
+    updates: [
+      { metric: 'blocksReconstructed', add: 1 },
+      { metric: 'chunksUsed', add: 'chunks_used' },
+      { metric: 'chunksReceived', add: 'chunks_recvd' },
+      { metric: 'chunksUsedPerBlock', observe: 'chunks_used' },
       // A negative duration cannot be a real measurement: counted, not observed.
-      if (e.duration_us >= 0) r.observe('reconstructionDuration', e.duration_us / 1e6);
-      else r.outOfRange();
-    },
+      { metric: 'reconstructionDuration', observe: 'duration_us', divisor: 1e6, negative: 'out_of_range' },
+      { metric: 'lastReconstructedHeight', set: 'height', negative: 'skip' },
+    ],
+    shows: ['height', 'chunks_used', 'chunks_recvd', 'duration_us'],
     describe: (e) =>
-      `Block reconstructed: chunks_used=${e.chunks_used} chunks_received=${e.chunks_recvd} duration=${(e.duration_us / 1000).toFixed(1)}ms`,
+      `Block reconstructed: height=${e.height} chunks_used=${e.chunks_used} chunks_received=${e.chunks_recvd} duration=${(e.duration_us / 1000).toFixed(1)}ms`,
   }),
-  defineProbe({
+  tracepoint({
     probe: 'udp:block_send_start',
-    event: 'block_send_start',
     eventType: 'block_send_start',
-    fields: [],
-    record(_e, r) {
-      r.add('blocksSent', 1);
-    },
+    args: [],
+    updates: [{ metric: 'blocksSent', add: 1 }],
+    shows: [],
     describe: () => 'Block send started',
   }),
-  defineProbe({
+  tracepoint({
     probe: 'udp:block_race_winner',
-    event: 'block_race_winner',
     eventType: 'block_delivery',
-    fields: [
+    args: [
+      { name: 'hash', type: 'hash32' },
       { name: 'height', type: 'i32' },
-      { name: 'winner', type: 'str' },
+      // FIBRE/UDP, BIP152/CMPCTBLOCK or a few other short names.
+      { name: 'winner', type: 'str', bytes: 32 },
       { name: 'peer', type: 'str' },
     ],
-    record(e, r) {
-      r.add('deliveries', 1, { mechanism: mechanismOf(e.winner.toString('latin1')), peer: r.peerLabel(e.peer) });
-      r.setHeight(e.height);
-    },
-    describe: (e, r) =>
-      `Block delivery: height=${e.height} mechanism=${mechanismOf(e.winner.toString('latin1'))} peer=${r.forLog(e.peer)}`,
+    updates: [
+      { metric: 'deliveries', add: 1, labels: { mechanism: MECHANISM, peer: { arg: 'peer', peer: true } } },
+      // A height of -1 is bitcoind's "unknown", not a block; a lower one after a reorg is.
+      { metric: 'lastHeight', set: 'height', negative: 'skip' },
+    ],
+    shows: ['height', 'winner', 'peer'],
+    describe: (e, f) =>
+      `Block delivery: height=${e.height} mechanism=${f.label(MECHANISM, e.winner)} peer=${f.text(e.peer)}`,
   }),
-  defineProbe({
+  tracepoint({
     probe: 'validation:block_connected',
-    event: 'block_connected',
     eventType: 'block_connected',
-    fields: [
+    args: [
+      { name: 'hash', type: 'hash32' },
       { name: 'height', type: 'i32' },
       { name: 'tx_count', type: 'u64' },
+      { name: 'inputs', type: 'i32' },
+      { name: 'sigops', type: 'i64' },
       { name: 'connect_time', type: 'i64' },
     ],
-    record(e, r) {
-      r.add('blocksConnected', 1);
-      r.setHeight(e.height);
-      const seconds = r.connectTimeSeconds(e.connect_time);
-      if (seconds > 0) r.observe('connectionDuration', seconds);
-      else if (seconds < 0) r.outOfRange();
-      if (e.tx_count > 0) r.observe('txPerBlock', e.tx_count);
-    },
-    describe: (e, r) =>
-      `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(r.connectTimeSeconds(e.connect_time) * 1000).toFixed(1)}ms`,
+    updates: [
+      { metric: 'blocksConnected', add: 1 },
+      { metric: 'lastHeight', set: 'height', negative: 'skip' },
+      {
+        metric: 'connectionDuration',
+        observe: 'connect_time',
+        divisor: 'connect_time',
+        negative: 'out_of_range',
+        zero: 'skip',
+      },
+      { metric: 'txPerBlock', observe: 'tx_count', zero: 'skip' },
+    ],
+    shows: ['height', 'tx_count', 'connect_time'],
+    describe: (e, f) =>
+      `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(f.connectTimeSeconds(e.connect_time) * 1000).toFixed(1)}ms`,
   }),
 ];
+
+/** An update with a peer label is recorded per event; every other one in the kernel. */
+export function isPerEvent(update: Update): boolean {
+  return Object.values(update.labels ?? {}).some((l) => 'peer' in l);
+}
+
+/** A tracepoint needs event lines when one of its updates is per event. */
+export function hasPerEventUpdates(t: Tracepoint): boolean {
+  return t.updates.some(isPerEvent);
+}
+
+/** The `event_type` values, in catalogue order; each series starts at 0. */
+export const EVENT_TYPES: readonly string[] = [...new Set(TRACEPOINTS.map((t) => t.eventType))];

@@ -3,8 +3,9 @@
  * parser. The CLI options, the precedence rules (flag > environment > file > default) and the README's
  * tables all come from here, so they cannot drift apart.
  */
+
+import type { Aggregation, ConnectTimeUnit } from '../../probes/protocol.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
-import type { ConnectTimeUnit } from '../record/recorder.js';
 
 export interface AgentConfig {
   bitcoindPath?: string;
@@ -20,6 +21,8 @@ export interface AgentConfig {
   connectTimeUnit: ConnectTimeUnit;
   bpftracePath: string;
   perfBufferPages: number;
+  mapReadIntervalSeconds: number;
+  aggregation: Aggregation;
   peerLabelLimit: number;
   metricsAuthUsername?: string;
   metricsAuthPassword?: string;
@@ -255,6 +258,26 @@ export const SETTINGS: readonly Setting[] = [
     description: 'perf ring buffer pages per CPU (BPFTRACE_PERF_RB_PAGES); raise it if events are lost',
     default: 256,
     parse: integer(1, 1 << 20),
+  },
+  {
+    key: 'mapReadIntervalSeconds',
+    flag: '--map-read-interval <seconds>',
+    env: 'FIBRE_MAP_READ_INTERVAL',
+    yaml: 'map_read_interval',
+    description:
+      'seconds between reads of the in-kernel counts (only while something changed); at most this much is lost if bpftrace is killed with SIGKILL',
+    default: 1,
+    parse: seconds,
+  },
+  {
+    key: 'aggregation',
+    flag: '--aggregation <where>',
+    env: 'FIBRE_AGGREGATION',
+    yaml: 'aggregation',
+    description:
+      'kernel: count in BPF maps, one line per event only where needed (peer labels); events: one line per event for everything (slower, for comparison)',
+    default: 'kernel',
+    parse: oneOf(['kernel', 'events'] as const, (s) => s.toLowerCase()),
   },
   {
     key: 'peerLabelLimit',

@@ -1,27 +1,21 @@
 /**
- * One bpftrace output line to one typed event. The line grammar is set by the probe scripts:
- *
- *   EVENT FIELD...        fields separated by one space; integers in decimal; strings as \xNN for
- *                         every byte, NUL padding included (bpftrace's %rx), so no byte of a string
- *                         can be taken for a separator
- *   ready                 printed by the BEGIN block: every probe is attached
- *   Lost N events         bpftrace's own report of perf buffer overruns
- *
- * Anything else is invalid and reported as such; nothing here throws.
+ * One line of the generated program's output to one typed item; the grammar is in
+ * probes/protocol.ts. Anything else is invalid and reported as such; nothing here throws.
  */
-import type { FieldSpec, FieldType, ProbeEntry } from '../../probes/catalogue.js';
+import { type ArgSpec, type ArgType, TRACEPOINTS, type Tracepoint } from '../../probes/catalogue.js';
+import { type Aggregation, lineArgs, READY_WORD } from '../../probes/protocol.js';
 
 export type EventFields = Record<string, number | Buffer>;
 
 export type Decoded =
-  | { readonly kind: 'event'; readonly entry: ProbeEntry; readonly event: EventFields }
-  | { readonly kind: 'ready' }
+  | { readonly kind: 'event'; readonly tracepoint: Tracepoint; readonly index: number; readonly event: EventFields }
+  | { readonly kind: 'map'; readonly map: string; readonly keys: readonly number[]; readonly value: number }
+  | { readonly kind: 'ready'; readonly attempt: number }
   | { readonly kind: 'lost'; readonly count: number }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-export const READY_LINE = 'ready';
-
-const RANGES: Record<Exclude<FieldType, 'str'>, readonly [number, number]> = {
+const RANGES: Record<Exclude<ArgType, 'str' | 'hash32'>, readonly [number, number]> = {
+  bool: [0, 255],
   u32: [0, 2 ** 32 - 1],
   i32: [-(2 ** 31), 2 ** 31 - 1],
   u64: [0, 2 ** 64],
@@ -30,11 +24,16 @@ const RANGES: Record<Exclude<FieldType, 'str'>, readonly [number, number]> = {
 const INTEGER = /^-?[0-9]{1,20}$/;
 const HEX_BYTES = /^(?:\\x[0-9a-f]{2})+$/;
 const LOST = /^Lost ([0-9]{1,20}) events$/;
+const READY = new RegExp(`^${READY_WORD} ([0-9]{1,9})$`);
+/** A map entry: integer keys and value only (the generator never keys a map by a string). */
+const MAP = /^(@[A-Za-z_][A-Za-z0-9_]{0,63})(?:\[(-?[0-9]{1,20}(?:, -?[0-9]{1,20}){0,7})\])?: (-?[0-9]{1,20})$/;
 
-function decodeField(spec: FieldSpec, token: string): number | Buffer | string {
-  if (spec.type === 'str') {
+function decodeField(spec: ArgSpec, token: string): number | Buffer | string {
+  if (spec.type === 'str' || spec.type === 'hash32') {
     if (!HEX_BYTES.test(token)) return `${spec.name}: not a \\xNN byte string`;
     const bytes = Buffer.from(token.replaceAll('\\x', ''), 'hex');
+    if (spec.type === 'hash32') return bytes;
+    // buf(str()) stops reading at the NUL and pads with zeros.
     const nul = bytes.indexOf(0);
     return nul === -1 ? bytes : bytes.subarray(0, nul);
   }
@@ -45,33 +44,53 @@ function decodeField(spec: FieldSpec, token: string): number | Buffer | string {
   return value;
 }
 
-export class Decoder {
-  private readonly byEvent: Map<string, ProbeEntry>;
+interface LineShape {
+  tracepoint: Tracepoint;
+  index: number;
+  args: readonly ArgSpec[];
+}
 
-  constructor(entries: readonly ProbeEntry[]) {
-    this.byEvent = new Map(entries.map((e) => [e.event, e]));
+export class Decoder {
+  private readonly byProbe: Map<string, LineShape>;
+
+  /** The line shapes follow from the same options the program was generated with. */
+  constructor(aggregation: Aggregation, verbose: boolean) {
+    this.byProbe = new Map(
+      TRACEPOINTS.map((tracepoint, index) => [
+        tracepoint.probe,
+        { tracepoint, index, args: lineArgs(tracepoint, aggregation, verbose) },
+      ]),
+    );
   }
 
   decode(line: string): Decoded {
+    if (line.charCodeAt(0) === 64 /* @ */) {
+      const m = MAP.exec(line);
+      if (!m) return { kind: 'invalid', reason: 'malformed map entry' };
+      const keys = m[2] === undefined ? [] : m[2].split(', ').map(Number);
+      return { kind: 'map', map: m[1] as string, keys, value: Number(m[3]) };
+    }
     const tokens = line.split(' ');
     const head = tokens[0] ?? '';
-    const entry = this.byEvent.get(head);
-    if (entry === undefined) {
-      if (line === READY_LINE) return { kind: 'ready' };
+    const known = this.byProbe.get(head);
+    if (known === undefined) {
+      const ready = READY.exec(line);
+      if (ready) return { kind: 'ready', attempt: Number(ready[1]) };
       const lost = LOST.exec(line);
       if (lost) return { kind: 'lost', count: Number(lost[1]) };
       return { kind: 'invalid', reason: 'unknown line' };
     }
-    if (tokens.length !== entry.fields.length + 1) {
-      return { kind: 'invalid', reason: `${head}: ${tokens.length - 1} fields, expected ${entry.fields.length}` };
+    const { args } = known;
+    if (tokens.length !== args.length + 1) {
+      return { kind: 'invalid', reason: `${head}: ${tokens.length - 1} fields, expected ${args.length}` };
     }
     const event: EventFields = {};
-    for (let i = 0; i < entry.fields.length; i++) {
-      const spec = entry.fields[i] as FieldSpec;
+    for (let i = 0; i < args.length; i++) {
+      const spec = args[i] as ArgSpec;
       const value = decodeField(spec, tokens[i + 1] as string);
       if (typeof value === 'string') return { kind: 'invalid', reason: `${head}: ${value}` };
       event[spec.name] = value;
     }
-    return { kind: 'event', entry, event };
+    return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event };
   }
 }

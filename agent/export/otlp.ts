@@ -14,6 +14,7 @@ import {
 import { OTLPMetricExporter as OtlpProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { detectResources, envDetector, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  type MetricProducer,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -113,6 +114,7 @@ export function createPushReader(
   options: OtlpOptions,
   onFailure: () => void,
   log: Logger,
+  producer: MetricProducer,
 ): PeriodicExportingMetricReader {
   const intervalMs = Math.round(options.intervalSeconds * 1000);
   const config = {
@@ -128,5 +130,6 @@ export function createPushReader(
     exporter: new GuardedExporter(inner, redactUrl(options.endpoint), onFailure, log),
     exportIntervalMillis: intervalMs,
     exportTimeoutMillis: Math.min(10_000, intervalMs),
+    metricProducers: [producer],
   });
 }

@@ -1,10 +1,16 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** The pull reader: collects on demand, serves nothing itself (our HTTP server does, with auth and TLS). */
-export function createPullReader(): PrometheusExporter {
-  return new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+export function createPullReader(producer: MetricProducer): PrometheusExporter {
+  return new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true,
+    withoutTargetInfo: true,
+    metricProducers: [producer],
+  });
 }
 
 /**

@@ -15,4 +15,4 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'listening'; urls: PipelineUrls }
   | { t: 'fatal'; message: string; usage: boolean }
-  | { t: 'ready' };
+  | { t: 'ready'; attempt: number };

@@ -4,15 +4,16 @@
  * supervisor may, an empty bounding set), feeds it bpftrace's bytes on stdin and talks to it over IPC.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
 import type { TlsMaterial } from '../http/tls.js';
+import { LineSplitter } from '../line-splitter.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
 import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
-import { LineSplitter } from '../source/line-splitter.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { Account } from './user.js';
 
@@ -35,7 +36,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 }
 
 export class WorkerHandle implements Downstream {
-  onReady: () => void = () => {};
+  onReady: (attempt: number) => void = () => {};
   /** The metrics process ended without being asked to. */
   onCrash: (why: string) => void = () => {};
   private stopping = false;
@@ -112,7 +113,7 @@ export class WorkerHandle implements Downstream {
 
   private onMessage(m: FromWorker): void {
     if (m.t === 'ready') {
-      this.onReady();
+      this.onReady(m.attempt);
       return;
     }
     const w = this.waiters.shift();
@@ -121,6 +122,11 @@ export class WorkerHandle implements Downstream {
 
   private send(msg: ToWorker): void {
     if (this.child.connected) this.child.send(msg);
+  }
+
+  /** bpftrace writes into the metrics process's stdin itself: no event passes through this process. */
+  stdout(): Writable {
+    return this.child.stdin as Writable;
   }
 
   write(chunk: Buffer): boolean {

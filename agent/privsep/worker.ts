@@ -39,7 +39,7 @@ process.on('message', (msg: ToWorker) => {
         .then(
           (p) => {
             pipeline = p;
-            p.onReady = () => send({ t: 'ready' });
+            p.onReady = (attempt) => send({ t: 'ready', attempt });
             for (const chunk of pending.splice(0)) p.write(chunk);
             send({ t: 'listening', urls: p.urls });
           },

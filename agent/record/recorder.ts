@@ -1,12 +1,35 @@
-import type { Attributes } from '@opentelemetry/api';
-import type { EventOf, FieldSpec, ProbeEntry } from '../../probes/catalogue.js';
+/**
+ * Decoded items into the metric store: BPF map entries (kernel counts) and events (the updates that
+ * travel per event), both as the catalogue says; plus the agent's own metrics.
+ */
+import {
+  EVENT_TYPES,
+  type Formats,
+  type KnownLabel,
+  type LabelSource,
+  TRACEPOINTS,
+  type Tracepoint,
+  type Update,
+} from '../../probes/catalogue.js';
+import { ERROR_TYPES, type ErrorType, METRICS, type MetricDef, type MetricKey } from '../../probes/metrics.js';
+import {
+  type Aggregation,
+  type ConnectTimeUnit,
+  connectTimeDivisor,
+  divisorOf,
+  EVENTS_MAP,
+  inKernel,
+  knownIndex,
+  knownValue,
+  labelOrder,
+  metricMaps,
+  OUT_OF_RANGE_MAP,
+  recordsEvents,
+} from '../../probes/protocol.js';
+import type { EventFields } from '../decode/decoder.js';
 import type { Logger } from '../log.js';
-import type { Labels, RecordContext } from './context.js';
-import type { Instruments } from './instruments.js';
-import { ERROR_TYPES, type ErrorType, EVENT_TYPES, type MetricKey } from './metrics.js';
 import { labelValue, logSafe, PeerLabels } from './peer-label.js';
-
-export type ConnectTimeUnit = 'ns' | 'us';
+import type { MetricStore } from './store.js';
 
 export interface RecorderOptions {
   node: string;
@@ -15,96 +38,164 @@ export interface RecorderOptions {
   verbose: boolean;
   version: string;
   bitcoindPath: string;
+  aggregation: Aggregation;
 }
 
-/** Turns decoded events into instrument updates, and keeps the agent's own metrics. */
-export class Recorder implements RecordContext {
-  private readonly nodeAttrs: Attributes;
+/** How a map's entries become series: which metric, which update says how its keys read. */
+interface MapReader {
+  metric: MetricKey;
+  update?: Update;
+  /** Histogram bucket counts (last key the bucket) or sums. */
+  part: 'value' | 'buckets' | 'sum';
+}
+
+/** Label values from the indices the kernel put in a map key. */
+function labelsFromKeys(update: Update | undefined, keys: readonly number[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (!update) return labels;
+  labelOrder(update).forEach((name, i) => {
+    const source = (update.labels as Record<string, KnownLabel<string>>)[name] as KnownLabel<string>;
+    labels[name] = knownValue(source, keys[i] ?? -1);
+  });
+  return labels;
+}
+
+export class Recorder {
   private readonly peers: PeerLabels;
-  private readonly connectTimeDivisor: number;
+  private readonly maps = new Map<string, MapReader>();
+  private readonly divisor: number;
+  private readonly formats: Formats;
 
   constructor(
-    private readonly m: Instruments,
+    private readonly store: MetricStore,
     private readonly options: RecorderOptions,
     private readonly log: Logger,
   ) {
-    this.nodeAttrs = { node: options.node };
-    this.connectTimeDivisor = options.connectTimeUnit === 'us' ? 1e6 : 1e9;
+    this.divisor = connectTimeDivisor(options.connectTimeUnit);
     this.peers = new PeerLabels(options.peerLabelLimit, () => this.error('peer_label_overflow'));
+    this.formats = {
+      text: (bytes) => logSafe(labelValue(bytes)),
+      connectTimeSeconds: (raw) => raw / this.divisor,
+      label: (source, bytes) => knownValue(source, knownIndex(source, bytes.toString('latin1'))),
+    };
+    for (const t of TRACEPOINTS) {
+      for (const update of t.updates) {
+        if (!inKernel(update, options.aggregation)) continue;
+        const maps = metricMaps(update.metric);
+        if ('observe' in update) {
+          this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
+          this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
+        } else this.maps.set(maps.values, { metric: update.metric, update, part: 'value' });
+      }
+    }
     // Series start at 0 so rate() and increase() work from the first scrape, and a dashboard shows 0
     // rather than "no data" on a node that has not relayed a block yet.
-    for (const key of [
-      'blocksReconstructed',
-      'chunksReceived',
-      'chunksUsed',
-      'blocksSent',
-      'blocksConnected',
-    ] as const) {
-      this.add(key, 0);
+    for (const t of TRACEPOINTS) {
+      for (const u of t.updates) if ('add' in u && !u.labels) store.get(u.metric, {});
     }
-    for (const eventType of EVENT_TYPES) m.counter('eventsProcessed').add(0, { event_type: eventType });
-    for (const errorType of ERROR_TYPES) m.counter('errors').add(0, { error_type: errorType });
-    m.counter('eventsLost').add(0);
-    m.gauge('startTime').record(Date.now() / 1000);
-    m.gauge('info').record(1, {
-      version: options.version,
-      node_name: options.node,
-      bitcoind_path: options.bitcoindPath,
-    });
+    for (const eventType of EVENT_TYPES) store.add('eventsProcessed', { event_type: eventType }, 0);
+    for (const errorType of ERROR_TYPES) store.add('errors', { error_type: errorType }, 0);
+    store.add('eventsLost', {}, 0);
+    store.set('startTime', {}, Date.now() / 1000);
+    store.set('info', { version: options.version, node_name: options.node, bitcoind_path: options.bitcoindPath }, 1);
     this.setUp(true);
     this.setProbesAttached(0);
   }
 
-  /** Records one decoded event through its catalogue entry. */
-  record<F extends readonly FieldSpec[]>(entry: ProbeEntry<F>, event: EventOf<F>): void {
-    entry.record(event, this);
-    this.m.counter('eventsProcessed').add(1, { event_type: entry.eventType });
-    if (this.options.verbose && entry.describe) this.log.info(entry.describe(event, this));
+  /** One BPF map entry, as the running bpftrace printed it; false if no metric reads that map. */
+  mapEntry(map: string, keys: readonly number[], value: number): boolean {
+    if (map === EVENTS_MAP) {
+      const t = TRACEPOINTS[keys[0] ?? -1];
+      if (!t) return false;
+      this.store.kernel('eventsProcessed', { event_type: t.eventType }, `${map}${keys}`, [value]);
+      return true;
+    }
+    if (map === OUT_OF_RANGE_MAP) {
+      this.store.kernel('errors', { error_type: 'value_out_of_range' }, map, [value]);
+      return true;
+    }
+    const reader = this.maps.get(map);
+    if (!reader) return false;
+    const entry = `${map}[${keys.join(',')}]`;
+    if (reader.part === 'value') {
+      this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys), entry, [value]);
+      return true;
+    }
+    const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
+    const slots: (number | undefined)[] = new Array(buckets + 2).fill(undefined);
+    if (reader.part === 'sum') {
+      slots[buckets + 1] = value / divisorOf(reader.update as Update, this.divisor);
+      this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys), entry, slots);
+      return true;
+    }
+    const bucket = keys.at(-1) ?? -1;
+    if (bucket < 0 || bucket > buckets) return false;
+    slots[bucket] = value;
+    this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys.slice(0, -1)), entry, slots);
+    return true;
   }
 
-  add(metric: MetricKey, value: number, labels?: Labels): void {
-    this.m.counter(metric).add(value, labels ? { ...labels, node: this.options.node } : this.nodeAttrs);
+  /** A new bpftrace attempt: its maps start from 0; what the last one counted is kept. */
+  newAttempt(): void {
+    this.store.newAttempt();
   }
 
-  observe(metric: MetricKey, value: number): void {
-    this.m.histogram(metric).record(value, this.nodeAttrs);
+  /** One decoded event: the updates that travel per event, its count, and the --verbose line. */
+  event(t: Tracepoint, event: EventFields): void {
+    if (recordsEvents(t, this.options.aggregation)) {
+      for (const update of t.updates) if (!inKernel(update, this.options.aggregation)) this.apply(update, event);
+      this.store.add('eventsProcessed', { event_type: t.eventType }, 1);
+    }
+    if (this.options.verbose && t.describe) this.log.info(t.describe(event as never, this.formats));
   }
 
-  setHeight(height: number): void {
-    // A negative height is bitcoind's "unknown", not a block.
-    if (height >= 0) this.m.gauge('lastHeight').record(height, this.nodeAttrs);
+  private label(source: LabelSource<string>, event: EventFields): string {
+    const bytes = event[source.arg] as Buffer;
+    if ('peer' in source) return this.peers.label(bytes);
+    return knownValue(source, knownIndex(source, bytes.toString('latin1')));
   }
 
-  peerLabel(peer: Buffer): string {
-    return this.peers.label(peer);
-  }
-
-  forLog(bytes: Buffer): string {
-    return logSafe(labelValue(bytes));
-  }
-
-  connectTimeSeconds(raw: number): number {
-    return raw / this.connectTimeDivisor;
-  }
-
-  outOfRange(): void {
-    this.error('value_out_of_range');
+  /** The same arithmetic as the generated probe body, on one event. */
+  private apply(update: Update, event: EventFields): void {
+    const labels: Record<string, string> = {};
+    const sources = (update.labels ?? {}) as Record<string, LabelSource<string>>;
+    for (const name of labelOrder(update)) labels[name] = this.label(sources[name] as LabelSource<string>, event);
+    // The catalogue's types made sure each update names a metric of its kind with all its labels.
+    const store = this.store as unknown as Record<
+      'add' | 'observe' | 'set',
+      (m: MetricKey, l: object, v: number) => void
+    >;
+    if ('add' in update) {
+      store.add.call(this.store, update.metric, labels, update.add === 1 ? 1 : (event[update.add] as number));
+      return;
+    }
+    const value = event['observe' in update ? update.observe : update.set] as number;
+    if (value < 0 && update.negative) {
+      if (update.negative === 'out_of_range') this.error('value_out_of_range');
+      return;
+    }
+    if ('set' in update) {
+      store.set.call(this.store, update.metric, labels, value);
+      return;
+    }
+    if (update.zero === 'skip' && value === 0) return;
+    store.observe.call(this.store, update.metric, labels, value / divisorOf(update, this.divisor));
   }
 
   error(type: ErrorType, count = 1): void {
-    this.m.counter('errors').add(count, { error_type: type });
+    this.store.add('errors', { error_type: type }, count);
   }
 
   lost(count: number): void {
-    this.m.counter('eventsLost').add(count);
+    this.store.add('eventsLost', {}, count);
   }
 
   setUp(up: boolean): void {
-    this.m.gauge('up').record(up ? 1 : 0);
+    this.store.set('up', {}, up ? 1 : 0);
   }
 
   setProbesAttached(count: number): void {
-    this.m.gauge('probesAttached').record(count);
+    this.store.set('probesAttached', {}, count);
   }
 
   get distinctPeers(): number {

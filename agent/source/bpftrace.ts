@@ -1,7 +1,9 @@
 /** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
-import { LineSplitter } from './line-splitter.js';
+import { STRING_BYTES } from './program.js';
 
 export interface BpftraceSpec {
   bpftrace: string;
@@ -9,12 +11,14 @@ export interface BpftraceSpec {
   pid: number;
   program: string;
   perfRbPages: number;
+  /** 'pipe' (read here, passed to the data handler) or a stream with a descriptor bpftrace writes to itself. */
+  stdout: 'pipe' | Writable;
   /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
   boundTo?: readonly CapName[];
 }
 
 export interface BpftraceHandlers {
-  /** stdout, as it comes: decoding is the unprivileged side's job. */
+  /** stdout with 'pipe', as it comes: decoding is the unprivileged side's job. */
   data(chunk: Buffer): void;
   stderr(line: string): void;
   exit(code: number | null, signal: NodeJS.Signals | null): void;
@@ -30,9 +34,6 @@ const BENIGN_STDERR = [/RLIMIT_MEMLOCK/, /failed to detach probe/, /uprobe_event
 export function isBenignStderr(line: string): boolean {
   return BENIGN_STDERR.some((re) => re.test(line));
 }
-
-/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
-export const BPFTRACE_STRLEN = 128;
 
 /** Short enough that the whole agent stops within 5 s even when bpftrace ignores the first two. */
 const STOP_STEPS: readonly [NodeJS.Signals, number][] = [
@@ -70,8 +71,8 @@ export class BpftraceProcess {
     const args = ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary];
     const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo);
     const child = spawn(command, argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: bpftraceEnv({ BPFTRACE_STRLEN: String(BPFTRACE_STRLEN), BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages) }),
+      stdio: ['ignore', spec.stdout, 'pipe'],
+      env: bpftraceEnv({ BPFTRACE_STRLEN: String(STRING_BYTES), BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages) }),
     });
     this.child = child;
     const err = new LineSplitter(

@@ -1,8 +1,12 @@
 /**
- * What the privileged source hands to the unprivileged pipeline: bpftrace's stdout bytes, unread, and
- * its own view of the attachment. Implemented in-process (agent/pipeline.ts) or across the privilege
- * boundary (agent/privsep/worker-handle.ts), so the source never decodes anything that came from outside.
+ * What the privileged source hands to the unprivileged pipeline: bpftrace's stdout, unread, and its
+ * own view of the attachment. Implemented in-process (agent/pipeline.ts) or across the privilege
+ * boundary (agent/privsep/worker-handle.ts), where bpftrace writes straight into the metrics
+ * process's stdin: no event passes through the supervisor's JavaScript, and the source never decodes
+ * anything that came from outside.
  */
+import type { Writable } from 'node:stream';
+
 export interface AttachStatus {
   attached: boolean;
   probes: number;
@@ -12,11 +16,15 @@ export interface AttachStatus {
 export type SourceError = 'bpftrace_exit' | 'bpftrace_stderr';
 
 export interface Downstream {
-  /** Raw stdout bytes of the running bpftrace; false asks the source to pause until onDrain. */
+  /** Where bpftrace's stdout goes: 'pipe', read here and passed to write(), or a stream it writes to itself. */
+  stdout(): 'pipe' | Writable;
+  /** Raw stdout bytes of the running bpftrace (with 'pipe'); false asks the source to pause until onDrain. */
   write(chunk: Buffer): boolean;
   onDrain?(resume: () => void): void;
   /** bpftrace ended: whatever partial line it left is finished here, so the next one starts clean. */
   endStream(): void;
   status(status: AttachStatus): void;
   error(type: SourceError): void;
+  /** Set by the agent: bpftrace's ready line for an attempt reached the pipeline. */
+  onReady: (attempt: number) => void;
 }

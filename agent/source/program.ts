@@ -1,54 +1,237 @@
-/** Builds the one bpftrace program the agent runs from the scripts of the probes the binary has. */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { PROBES, type ProbeEntry } from '../../probes/catalogue.js';
-import { READY_LINE } from '../decode/decoder.js';
-import { bpftraceCommand, bpftraceEnv, isNotFound } from './bpftrace.js';
-import type { CapName } from './capabilities.js';
+/**
+ * The one bpftrace program the agent runs, generated from the catalogue and from the stapsdt notes of
+ * the binary being traced. Each probe updates BPF maps for the updates the kernel can carry (counters
+ * and histogram buckets, computed in the probe: about a microsecond inside bitcoind, and nothing
+ * queued), and prints one line per event only where an event must stay an event (a peer label, or
+ * --verbose). An interval probe prints the maps while something changed; bpftrace prints them all
+ * once more when it exits.
+ */
 
-/** probes/ in a checkout and in the installed package (dist/agent/source -> probes). */
-export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url));
+import {
+  type ArgSpec,
+  type ArgType,
+  type KnownLabel,
+  TRACEPOINTS,
+  type Tracepoint,
+  type Update,
+} from '../../probes/catalogue.js';
+import { METRICS } from '../../probes/metrics.js';
+import {
+  type Aggregation,
+  DIRTY_MAP,
+  divisorOf,
+  EVENTS_MAP,
+  inKernel,
+  labelOrder,
+  lineArgs,
+  metricMaps,
+  OUT_OF_RANGE_MAP,
+  printsEvents,
+  READY_WORD,
+  rawBound,
+  recordsEvents,
+} from '../../probes/protocol.js';
+import { bpftraceArg, checkArgs, type NoteSite } from './usdt-notes.js';
 
-export function buildProgram(entries: readonly ProbeEntry[]): string {
-  // BEGIN runs once every probe is attached, so its line marks the moment events can arrive.
-  const parts = [`BEGIN { printf("${READY_LINE}\\n"); }`];
-  for (const e of entries) parts.push(readFileSync(`${PROBES_DIR}${e.event}.bt`, 'utf8'));
-  return parts.join('\n');
+/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
+export const STRING_BYTES = 128;
+/** bpftrace 0.17 reads arg0..arg5 on x86_64; later arguments come from the note's location. */
+const DIRECT_ARGS = 6;
+
+export interface ProgramOptions {
+  binary: string;
+  /** Tells this attempt's counts from the previous one's: the agent carries totals across attempts. */
+  attempt: number;
+  aggregation: Aggregation;
+  verbose: boolean;
+  connectTimeDivisor: number;
+  readIntervalMs: number;
 }
 
-export class ProbeListError extends Error {}
+/** A probe present in the binary: its catalogue entry and index, and its sites in the notes. */
+export interface PresentProbe {
+  index: number;
+  tracepoint: Tracepoint;
+  sites: readonly NoteSite[];
+}
 
-/** The USDT probes (provider:name) in a binary's stapsdt notes, as bpftrace itself sees them. */
-export function listProbes(bpftrace: string, binary: string, boundTo?: readonly CapName[]): Promise<Set<string>> {
-  // Listing parses the binary's ELF notes: it gets the same narrowed privileges as tracing.
-  const [command, argv] = bpftraceCommand(bpftrace, ['-l', `usdt:${binary}:*`], boundTo);
-  return new Promise((resolve, reject) => {
-    execFile(command, argv, { timeout: 30_000, maxBuffer: 16 << 20, env: bpftraceEnv() }, (err, stdout, stderr) => {
-      if (isNotFound(err, stderr)) {
-        reject(
-          new ProbeListError(
-            `bpftrace not found at "${bpftrace}": install it (Debian/Ubuntu: apt-get install bpftrace)`,
-          ),
+/** The catalogue's probes the binary has; an argument whose note disagrees with the catalogue is an error. */
+export function presentProbes(notes: ReadonlyMap<string, readonly NoteSite[]>): PresentProbe[] {
+  const present: PresentProbe[] = [];
+  TRACEPOINTS.forEach((tracepoint, index) => {
+    const sites = notes.get(tracepoint.probe);
+    if (!sites || sites.length === 0) return;
+    const problem = checkArgs(
+      tracepoint.probe,
+      sites,
+      tracepoint.args.map((a) => ({ name: a.name, ...argSize(a.type) })),
+    );
+    if (problem) throw new ProgramError(problem);
+    // bpftrace reads arguments 1..6 at each site itself; a later one is read from one location for all.
+    for (let i = DIRECT_ARGS; i < tracepoint.args.length; i++) {
+      if (new Set(sites.map((s) => s.args[i]?.spec)).size > 1) {
+        throw new ProgramError(
+          `${tracepoint.probe} argument ${i + 1} (${tracepoint.args[i]?.name}): its location differs between the ${sites.length} places the probe is compiled in, and bpftrace reads arguments after the 6th from one location`,
         );
-        return;
       }
-      const found = new Set<string>();
-      for (const line of stdout.split('\n')) {
-        const m = /:([^:]+):([^:]+)$/.exec(line.trim());
-        if (line.startsWith('usdt:') && m) found.add(`${m[1]}:${m[2]}`);
-      }
-      if (err && found.size === 0) {
-        reject(
-          new ProbeListError(`bpftrace could not list the probes of ${binary}: ${stderr.trim().split('\n').pop()}`),
-        );
-        return;
-      }
-      resolve(found);
-    });
+    }
+    present.push({ index, tracepoint, sites });
   });
+  return present;
 }
 
-export function presentProbes(found: Set<string>): ProbeEntry[] {
-  return PROBES.filter((e) => found.has(e.probe));
+export class ProgramError extends Error {}
+
+function argSize(type: ArgType): { size: 1 | 4 | 8; signed: boolean | 'any' } {
+  if (type === 'bool') return { size: 1, signed: 'any' };
+  if (type === 'u32' || type === 'i32') return { size: 4, signed: type === 'i32' };
+  if (type === 'u64' || type === 'i64') return { size: 8, signed: type === 'i64' };
+  return { size: 8, signed: 'any' };
+}
+
+const CAST: Record<ArgType, string> = {
+  bool: 'uint8',
+  u32: 'uint32',
+  i32: 'int32',
+  u64: 'uint64',
+  i64: 'int64',
+  str: 'uint64',
+  hash32: 'uint64',
+};
+
+const FORMAT: Record<ArgType, string> = {
+  bool: '%u',
+  u32: '%u',
+  i32: '%d',
+  u64: '%llu',
+  i64: '%lld',
+  str: '%rx',
+  hash32: '%rx',
+};
+
+/** The expression reading argument `position` (1-based) with its type's width and signedness. */
+function argExpression(probe: PresentProbe, position: number): string {
+  const spec = probe.tracepoint.args[position - 1] as ArgSpec;
+  if (position <= DIRECT_ARGS) return `(${CAST[spec.type]})arg${position - 1}`;
+  // Every site of a probe agrees on the note (checked in presentProbes), so the first one speaks for all.
+  const note = probe.sites[0]?.args[position - 1];
+  if (!note) throw new ProgramError(`${probe.tracepoint.probe}: its note has no argument ${position}`);
+  return `(${CAST[spec.type]})(${bpftraceArg(note)})`;
+}
+
+function position(t: Tracepoint, name: string): number {
+  const i = t.args.findIndex((a) => a.name === name);
+  if (i === -1) throw new ProgramError(`${t.probe}: no argument named ${name}`);
+  return i + 1;
+}
+
+/** A printf of the arguments the agent needs: the event line the decoder reads. */
+function eventLine(probe: PresentProbe, options: ProgramOptions): string {
+  const t = probe.tracepoint;
+  const formats = [t.probe];
+  const values: string[] = [];
+  for (const a of lineArgs(t, options.aggregation, options.verbose)) {
+    const x = argExpression(probe, position(t, a.name));
+    formats.push(FORMAT[a.type]);
+    const bytes = a.bytes ?? STRING_BYTES;
+    if (a.type === 'str') values.push(`buf(str(${x}, ${bytes}), ${bytes})`);
+    else if (a.type === 'hash32') values.push(`buf(${x}, 32)`);
+    else values.push(x);
+  }
+  return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
+}
+
+/** Statements that set $kN to the index of a known label's value: string compares in the probe. */
+function knownKey(variable: string, source: KnownLabel<string>, arg: string): string[] {
+  const keys = Object.keys(source.values);
+  const lines = [`  ${variable} = ${keys.length};`];
+  keys.forEach((k, i) => {
+    lines.push(`  if (str(${arg}, ${STRING_BYTES}) == "${k.replace(/["\\]/g, '\\$&')}") { ${variable} = ${i}; }`);
+  });
+  return lines;
+}
+
+interface Written {
+  maps: Set<string>;
+}
+
+function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: ProgramOptions, w: Written): string[] {
+  const t = probe.tracepoint;
+  const out: string[] = [];
+  const keys: string[] = [];
+  for (const label of labelOrder(update)) {
+    const source = (update.labels as Record<string, KnownLabel<string>> | undefined)?.[label];
+    if (!source) throw new ProgramError(`${t.probe}: ${update.metric} has no source for label ${label}`);
+    const variable = `$k${n}_${keys.length}`;
+    out.push(...knownKey(variable, source, argExpression(probe, position(t, source.arg))));
+    keys.push(variable);
+  }
+  const maps = metricMaps(update.metric);
+  const at = (extra: string[]) => {
+    const all = [...keys, ...extra];
+    return all.length ? `[${all.join(', ')}]` : '';
+  };
+  w.maps.add(maps.values);
+  if ('add' in update) {
+    const amount = update.add === 1 ? '1' : argExpression(probe, position(t, update.add));
+    out.push(`  ${maps.values}${at([])} = sum(${amount});`);
+    return out;
+  }
+  const arg = 'observe' in update ? update.observe : update.set;
+  const type = (t.args[position(t, arg) - 1] as ArgSpec).type;
+  const v = `$v${n}`;
+  out.push(`  ${v} = ${argExpression(probe, position(t, arg))};`);
+  const signed = type === 'i32' || type === 'i64';
+  const guards: string[] = [];
+  if (signed && update.negative === 'out_of_range') {
+    w.maps.add(OUT_OF_RANGE_MAP);
+    out.push(`  if (${v} < 0) { ${OUT_OF_RANGE_MAP} = count(); }`);
+  }
+  if (signed && update.negative) guards.push(`${v} >= 0`);
+  if ('zero' in update && update.zero === 'skip') guards.push(`${v} != 0`);
+  const body: string[] = [];
+  if ('set' in update) {
+    body.push(`${maps.values}${at([])} = ${v};`);
+  } else {
+    const bounds = (METRICS[update.metric].buckets ?? []).map((b) =>
+      rawBound(b, divisorOf(update, options.connectTimeDivisor)),
+    );
+    const b = `$b${n}`;
+    // Highest bound first, so the last bound the value fits under sets the bucket.
+    body.push(`${b} = ${bounds.length};`);
+    for (let i = bounds.length - 1; i >= 0; i--) body.push(`if (${v} <= ${bounds[i]}) { ${b} = ${i}; }`);
+    body.push(`${maps.values}${at([b])} = count();`, `${maps.sums}${at([])} = sum(${v});`);
+    w.maps.add(maps.sums);
+  }
+  out.push(
+    guards.length ? `  if (${guards.join(' && ')}) {\n    ${body.join('\n    ')}\n  }` : `  ${body.join('\n  ')}`,
+  );
+  return out;
+}
+
+export function buildProgram(probes: readonly PresentProbe[], options: ProgramOptions): string {
+  const w: Written = { maps: new Set() };
+  // The leading newline ends whatever line a killed bpftrace left unfinished in the shared pipe.
+  const parts = [`BEGIN { printf("\\n${READY_WORD} ${options.attempt}\\n"); }`];
+  for (const probe of probes) {
+    const t = probe.tracepoint;
+    const body: string[] = [];
+    t.updates.forEach((u, n) => {
+      if (inKernel(u, options.aggregation)) body.push(...kernelUpdate(probe, u, n, options, w));
+    });
+    if (!recordsEvents(t, options.aggregation)) {
+      // Counted here when the agent does not record the event from its line (it may still log it).
+      body.push(`  ${EVENTS_MAP}[${probe.index}] = count();`);
+      w.maps.add(EVENTS_MAP);
+    }
+    if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
+    if (printsEvents(t, options.aggregation, options.verbose)) body.push(eventLine(probe, options));
+    const [provider, name] = t.probe.split(':');
+    parts.push(`usdt:${options.binary}:${provider}:${name}\n{\n${body.join('\n')}\n}`);
+  }
+  if (w.maps.size) {
+    const prints = [...w.maps].map((m) => `print(${m});`).join(' ');
+    parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${prints} } }`);
+  }
+  return `${parts.join('\n')}\n`;
 }

@@ -7,13 +7,15 @@
  * Each attempt has its own bpftrace process; events from an attempt that was given up (timed out, or
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
-import { PROBES } from '../../probes/catalogue.js';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
+import type { Aggregation } from '../../probes/protocol.js';
 import type { Logger } from '../log.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
 import type { AttachStatus, Downstream } from './downstream.js';
-import { buildProgram, listProbes, ProbeListError, presentProbes } from './program.js';
+import { buildProgram, type PresentProbe, ProgramError, presentProbes } from './program.js';
 import { isRunning, processesOf, startTimeOf } from './target.js';
+import { readUsdtNotes, UsdtNoteError } from './usdt-notes.js';
 
 export interface SupervisorOptions {
   bpftrace: string;
@@ -26,6 +28,11 @@ export interface SupervisorOptions {
   pollMs: number;
   /** The bounding set bpftrace runs with, when the agent may narrow it. */
   boundTo?: readonly CapName[];
+  aggregation: Aggregation;
+  verbose: boolean;
+  connectTimeDivisor: number;
+  /** How often bpftrace prints the maps that changed. */
+  readIntervalMs: number;
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -54,7 +61,9 @@ export class Supervisor {
   private target: Target = { pid: 0, start: 0 };
   private attachedAt = 0;
   private backoffMs = BACKOFF_START_MS;
-  private onReady?: () => void;
+  private onReady?: (attempt: number) => void;
+  /** Numbers the bpftrace runs, so the pipeline can tell one run's map counts from the next. */
+  private attempt = 0;
   private loop?: Promise<void>;
   private wake?: () => void;
 
@@ -64,9 +73,9 @@ export class Supervisor {
     private readonly log: Logger,
   ) {}
 
-  /** The downstream saw bpftrace's ready line: every probe is attached. */
-  ready(): void {
-    this.onReady?.();
+  /** The downstream saw bpftrace's ready line for an attempt: every probe of it is attached. */
+  ready(attempt: number): void {
+    this.onReady?.(attempt);
   }
 
   /**
@@ -113,15 +122,16 @@ export class Supervisor {
     // process of the binary look like a restart of it.
     this.target = { pid, start: startTimeOf(pid) ?? this.target.start };
     const { bpftrace, binary, boundTo } = this.options;
-    let found: Set<string>;
+    // The probes and their argument locations come from the binary's own notes: no `bpftrace -l` run.
+    let probes: PresentProbe[];
     try {
-      found = await listProbes(bpftrace, binary, boundTo);
+      probes = presentProbes(readUsdtNotes(binary));
     } catch (err) {
-      throw new AttachError(err instanceof ProbeListError ? err.message : String(err));
+      if (err instanceof UsdtNoteError || err instanceof ProgramError) throw new AttachError(err.message);
+      throw err;
     }
     if (this.stopping) throw new AttachError('shutting down');
-    const entries = presentProbes(found);
-    if (entries.length === 0) {
+    if (probes.length === 0) {
       throw new AttachError(
         troubleshoot(
           binary,
@@ -131,8 +141,19 @@ export class Supervisor {
       );
     }
     if (first) {
-      for (const e of PROBES) if (!entries.includes(e)) this.log.warn(`Probe not in binary, not attached: ${e.probe}`);
+      for (const t of TRACEPOINTS) {
+        if (!probes.some((p) => p.tracepoint === t)) this.log.warn(`Probe not in binary, not attached: ${t.probe}`);
+      }
     }
+    const attempt = ++this.attempt;
+    const program = buildProgram(probes, {
+      binary,
+      attempt,
+      aggregation: this.options.aggregation,
+      verbose: this.options.verbose,
+      connectTimeDivisor: this.options.connectTimeDivisor,
+      readIntervalMs: this.options.readIntervalMs,
+    });
     this.stderrTail = [];
     const proc = new BpftraceProcess();
     this.proc = proc;
@@ -151,9 +172,17 @@ export class Supervisor {
         settle(new AttachError(`bpftrace did not attach within ${this.options.attachTimeoutMs / 1000}s`));
         void proc.stop();
       }, this.options.attachTimeoutMs);
-      this.onReady = () => settle();
+      this.onReady = (ready) => ready === attempt && settle();
       proc.start(
-        { bpftrace, binary, pid, program: buildProgram(entries), perfRbPages: this.options.perfRbPages, boundTo },
+        {
+          bpftrace,
+          binary,
+          pid,
+          program,
+          perfRbPages: this.options.perfRbPages,
+          boundTo,
+          stdout: this.downstream.stdout(),
+        },
         {
           data: (chunk) => {
             if (!current()) return;
@@ -176,9 +205,9 @@ export class Supervisor {
         },
       );
     });
-    for (const e of entries) this.log.info(`Attached probe: ${e.probe}`);
-    this.log.info(`Attached ${entries.length}/${PROBES.length} probes successfully`);
-    this.setStatus({ attached: true, probes: entries.length, reason: 'attached' });
+    for (const p of probes) this.log.info(`Attached probe: ${p.tracepoint.probe}`);
+    this.log.info(`Attached ${probes.length}/${TRACEPOINTS.length} probes successfully`);
+    this.setStatus({ attached: true, probes: probes.length, reason: 'attached' });
     this.attachedAt = Date.now();
   }
 

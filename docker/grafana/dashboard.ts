@@ -17,7 +17,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { METRICS } from '../../agent/record/metrics.js';
+import { METRICS } from '../../probes/metrics.js';
 
 export const DASHBOARD_UID = 'fibre-block-relay';
 export const DASHBOARD_TITLE = 'FIBRE Block Relay';
@@ -219,8 +219,11 @@ function overviewRow(b: dashboard.DashboardBuilder): void {
   b.withPanel(
     single(
       'Chain height',
-      'Height of the block most recently seen by a probe, per node.',
-      [{ expr: `max by (node) (${sel(M.lastHeight)})`, legend: '{{node}}' }],
+      'Height of the block most recently seen by a probe, and of the last one FIBRE rebuilt, per node.',
+      [
+        { expr: `max by (node) (${sel(M.lastHeight)})`, legend: '{{node}}' },
+        { expr: `max by (node) (${sel(M.lastReconstructedHeight)})`, legend: '{{node}} rebuilt over FIBRE' },
+      ],
       { unit: 'none', decimals: 0 },
     ),
   );

@@ -99,6 +99,9 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
     deliveries.set(key, s);
   }
   out.push(...deliveries.values());
+  // udp:block_reconstructed's height is its 7th argument, read from the binary's stapsdt note.
+  const lastRebuilt = rec.filter((e) => e.height >= 0).at(-1);
+  if (lastRebuilt) out.push({ name: 'fibre_last_reconstructed_height', labels: { node }, value: lastRebuilt.height });
   const heights = [...winners, ...connected].filter((e) => e.height >= 0);
   // Both probes set the height; within a block, block_connected fires last.
   const last = connected.at(-1) ?? winners.at(-1);

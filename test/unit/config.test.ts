@@ -23,6 +23,8 @@ const SAMPLES: Record<string, [string, string, string]> = {
   connectTimeUnit: ['us', 'ns', 'us'],
   bpftracePath: ['/flag/bpftrace', '/env/bpftrace', '/file/bpftrace'],
   perfBufferPages: ['64', '128', '512'],
+  mapReadIntervalSeconds: ['0.5', '2', '3'],
+  aggregation: ['events', 'kernel', 'events'],
   peerLabelLimit: ['10', '20', '30'],
   metricsAuthUsername: ['flaguser', 'envuser', 'fileuser'],
   metricsAuthPassword: ['flagpass', 'envpass', 'filepass'],

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import test from 'node:test';
 import { pythonStyleLe } from '../../agent/export/prometheus.js';
-import { METRICS } from '../../agent/record/metrics.js';
+import { METRICS } from '../../probes/metrics.js';
 import { type Exposition, parseExposition } from '../helpers/exposition.js';
 
 const read = (name: string) =>

@@ -5,7 +5,9 @@ import { createServer } from 'node:https';
 import test from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { createPushReader } from '../../agent/export/otlp.js';
+import { StoreProducer } from '../../agent/export/producer.js';
 import type { Logger } from '../../agent/log.js';
+import { MetricStore } from '../../agent/record/store.js';
 import { freePort } from '../helpers/agent.js';
 import { makePki } from '../helpers/certs.js';
 
@@ -37,6 +39,7 @@ test('https collector: the CA file makes the push succeed; without it the push f
       },
       () => failures++,
       log,
+      new StoreProducer(new MetricStore('n'), '0'),
     );
     const provider = new MeterProvider({ readers: [reader] });
     provider.getMeter('t').createCounter('fibre_test').add(1);

@@ -4,20 +4,28 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'node:test';
 import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { settingsTable } from '../../agent/config/table.js';
+import { metricsTable } from '../../probes/table.js';
 
 const root = new URL('../../../', import.meta.url);
 const README = new URL('README.md', root);
-const BEGIN = '<!-- settings:begin -->\n';
-const END = '<!-- settings:end -->';
+
+/** The README between `<!-- NAME:begin -->` and `<!-- NAME:end -->` must be `want`. */
+function assertSection(name: string, want: string): void {
+  const begin = `<!-- ${name}:begin -->\n`;
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf(begin) + begin.length;
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  assert.ok(start > begin.length && end > start - 1, `README has the ${name} markers`);
+  if (process.env.UPDATE_FIXTURES === '1') writeFileSync(README, text.slice(0, start) + want + text.slice(end));
+  assert.equal(readFileSync(README, 'utf8').slice(start, end), want, 'run UPDATE_FIXTURES=1 npm test');
+}
 
 test("the README's settings table is the settings table", () => {
-  const text = readFileSync(README, 'utf8');
-  const start = text.indexOf(BEGIN) + BEGIN.length;
-  const end = text.indexOf(END);
-  assert.ok(start > BEGIN.length && end > start - 1, 'README has the settings markers');
-  const want = `${settingsTable()}\n`;
-  if (process.env.UPDATE_FIXTURES === '1') writeFileSync(README, text.slice(0, start) + want + text.slice(end));
-  assert.equal(readFileSync(README, 'utf8').slice(start, start + want.length), want, 'run UPDATE_FIXTURES=1 npm test');
+  assertSection('settings', `${settingsTable()}\n`);
+});
+
+test("the README's metric table is the catalogue's: names, types, labels, sources and where each is computed", () => {
+  assertSection('metrics', `${metricsTable()}\n`);
 });
 
 test('config.example.yaml uses only known keys, each with a valid value', () => {

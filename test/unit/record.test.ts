@@ -1,50 +1,17 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { Decoder } from '../../agent/decode/decoder.js';
-import { createPullReader, Exposition } from '../../agent/export/prometheus.js';
-import type { Logger } from '../../agent/log.js';
-import { Instruments } from '../../agent/record/instruments.js';
 import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from '../../agent/record/peer-label.js';
-import { Recorder } from '../../agent/record/recorder.js';
-import { mechanismOf, PROBES } from '../../probes/catalogue.js';
-import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function pipeline(options: Partial<ConstructorParameters<typeof Recorder>[1]> = {}) {
-  const reader = createPullReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  const recorder = new Recorder(
-    new Instruments(provider.getMeter('test')),
-    {
-      node: 'n1',
-      connectTimeUnit: 'ns',
-      peerLabelLimit: 1000,
-      verbose: false,
-      version: '9.9.9',
-      bitcoindPath: '/b',
-      ...options,
-    },
-    quiet,
-  );
-  const decoder = new Decoder(PROBES);
-  const feed = (line: string) => {
-    const d = decoder.decode(line);
-    assert.equal(d.kind, 'event', line);
-    if (d.kind === 'event') recorder.record(d.entry, d.event as never);
-  };
-  const scrape = async () => parseExposition(await new Exposition(reader).render());
-  return { recorder, feed, scrape };
-}
-
-const hex = (s: string) => [...Buffer.from(s, 'latin1')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+import { MECHANISM } from '../../probes/catalogue.js';
+import { knownIndex, knownValue } from '../../probes/protocol.js';
+import { sample, samplesOf } from '../helpers/exposition.js';
+import { hex, ingestPipeline } from '../helpers/ingest.js';
 
 test('mechanism mapping', () => {
-  assert.equal(mechanismOf('FIBRE/UDP'), 'fibre_udp');
-  assert.equal(mechanismOf('BIP152/CMPCTBLOCK'), 'bip152_cmpct');
+  const mechanism = (w: string) => knownValue(MECHANISM, knownIndex(MECHANISM, w));
+  assert.equal(mechanism('FIBRE/UDP'), 'fibre_udp');
+  assert.equal(mechanism('BIP152/CMPCTBLOCK'), 'bip152_cmpct');
   for (const other of ['P2P/BLOCK', 'fibre/udp', 'FIBRE/UDP ', '', 'BIP152/BLOCKTXN'])
-    assert.equal(mechanismOf(other), 'other');
+    assert.equal(mechanism(other), 'other');
 });
 
 test('peer labels are the peer string itself; only invalid UTF-8 is replaced, by U+FFFD', () => {
@@ -79,14 +46,14 @@ test('the peer label set is capped; later peers count as "other" and as overflow
   assert.equal(labels.size, 3);
 });
 
-test('values out of range: negative durations and times are counted, not observed; reorgs lower the height', async () => {
-  const { feed, scrape } = pipeline();
-  feed('block_reconstructed 0 0 1 -1');
-  feed('block_reconstructed 5 6 1 -250');
-  feed('block_reconstructed 7 9 2 1500');
-  feed('block_connected 100 0 0');
-  feed('block_connected 99 1 -5');
-  feed(`block_race_winner -1 ${hex('FIBRE/UDP')} ${hex('p')}`);
+test('per event, values out of range: negative durations and times are counted, not observed; reorgs lower the height', async () => {
+  // The same rules the generated probe bodies apply in the kernel (checked against real bpftrace in
+  // the integration tests with the simulator's edge values).
+  const { feed, scrape } = ingestPipeline({ aggregation: 'events' });
+  feed('ready 1');
+  feed('udp:block_reconstructed 0 0 -1 5', 'udp:block_reconstructed 5 6 -250 6', 'udp:block_reconstructed 7 9 1500 -1');
+  feed('validation:block_connected 100 0 0', 'validation:block_connected 99 1 -5');
+  feed(`udp:block_race_winner -1 ${hex('FIBRE/UDP')} ${hex('p')}`);
   const e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'n1' }), 3);
   assert.equal(sample(e, 'fibre_block_reconstruction_duration_seconds_count', { node: 'n1' }), 1);
@@ -105,13 +72,51 @@ test('values out of range: negative durations and times are counted, not observe
     99,
     'a reorg lowers the height; an unknown (-1) height is ignored',
   );
+  assert.equal(sample(e, 'fibre_last_reconstructed_height', { node: 'n1' }), 6, 'the unknown height -1 is ignored');
   assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 3);
+  assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_connected' }), 2);
   for (const s of samplesOf(e, 'fibre_block_reconstruction_duration_seconds_bucket'))
     assert.ok(s.value >= 0 && !Number.isNaN(s.value));
 });
 
+test('kernel maps: each read replaces the last; a new attempt keeps the previous totals, so counters never go backwards', async () => {
+  const { feed, scrape } = ingestPipeline();
+  feed('ready 1', '@c_blocksSent: 5', '@ev[1]: 5', '@h_txPerBlock[0]: 2', '@h_txPerBlock[3]: 1', '@s_txPerBlock: 81');
+  feed('@c_blocksSent: 7', '@ev[1]: 7', '@g_lastHeight: 800123', '@oor: 2', '@dirty: 0');
+  let e = await scrape();
+  assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 7, 'an absolute read, not an increment');
+  assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '1.0' }), 2);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '50.0' }), 2);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '100.0' }), 3);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '+Inf' }), 3);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_count', { node: 'n1' }), 3);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_sum', { node: 'n1' }), 81);
+  assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 2);
+  // bpftrace was killed before printing again, and a new one starts from 0.
+  feed('ready 2', '@c_blocksSent: 1', '@h_txPerBlock[0]: 1', '@s_txPerBlock: 1');
+  e = await scrape();
+  assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 8);
+  assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '1.0' }), 3);
+  assert.equal(sample(e, 'bitcoin_block_tx_count_sum', { node: 'n1' }), 82);
+  assert.equal(sample(e, 'fibre_last_block_height', { node: 'n1' }), 800123, 'a gauge keeps its value until set again');
+  assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 2);
+  feed('@g_lastHeight: 800124');
+  assert.equal(sample(await scrape(), 'fibre_last_block_height', { node: 'n1' }), 800124);
+});
+
+test('connect time sums are scaled by the configured unit; the kernel sum stays an exact integer', async () => {
+  const ns = ingestPipeline();
+  ns.feed('ready 1', '@h_connectionDuration[2]: 1', '@s_connectionDuration: 7000000');
+  assert.equal(sample(await ns.scrape(), 'bitcoin_block_connection_duration_seconds_sum', { node: 'n1' }), 0.007);
+  const us = ingestPipeline({ connectTimeUnit: 'us' });
+  us.feed('ready 1', '@h_connectionDuration[2]: 1', '@s_connectionDuration: 7000');
+  assert.equal(sample(await us.scrape(), 'bitcoin_block_connection_duration_seconds_sum', { node: 'n1' }), 0.007);
+});
+
 test('every counter series starts at 0 and the info gauge carries version, node and path', async () => {
-  const { scrape } = pipeline();
+  const { scrape } = ingestPipeline();
   const e = await scrape();
   for (const name of [
     'fibre_blocks_reconstructed_total',

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import test, { type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { METRICS } from '../../agent/record/metrics.js';
 import {
   buildDashboard,
   DASHBOARD_PATH,
@@ -21,6 +20,7 @@ import {
   renderDashboard,
   variableQueries,
 } from '../../docker/grafana/dashboard.js';
+import { METRICS } from '../../probes/metrics.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const at = (p: string) => join(ROOT, p);

@@ -1,11 +1,11 @@
 /**
  * The metric catalogue: every Prometheus name the agent exposes, with its type, labels, help text
  * and buckets. These names are a public contract (dashboards and alerts depend on them): add, never
- * rename.
+ * rename. Plain data: the program generator, the recorder and the exporters all read it.
  *
- * OpenTelemetry instruments carry no unit, and counters are created without their `_total` suffix:
- * both the Prometheus exporter and the collector's Prometheus translation then append exactly `_total`
- * to counters and nothing else, so pull and push produce the same names.
+ * OpenTelemetry metrics carry no unit, and counters are named without their `_total` suffix: both
+ * the Prometheus exporter and the collector's Prometheus translation then append exactly `_total` to
+ * counters and nothing else, so pull and push produce the same names.
  */
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
@@ -17,6 +17,8 @@ export interface MetricDef {
   readonly help: string;
   readonly labels: readonly string[];
   readonly buckets?: readonly number[];
+  /** The agent's own metrics: set by the agent, never by a tracepoint. */
+  readonly self?: true;
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -97,50 +99,72 @@ export const METRICS = {
     kind: 'gauge',
     help: 'fibre-agent is running (1) or shutting down (0)',
     labels: [],
+    self: true,
   },
   startTime: {
     name: 'fibre_exporter_start_time_seconds',
     kind: 'gauge',
     help: 'Unix time at which fibre-agent started',
     labels: [],
+    self: true,
   },
   eventsProcessed: {
     name: 'fibre_exporter_events_processed_total',
     kind: 'counter',
     help: 'Tracepoint events recorded, by event type',
     labels: ['event_type'],
+    self: true,
   },
   errors: {
     name: 'fibre_exporter_errors_total',
     kind: 'counter',
     help: 'Errors fibre-agent survived, by kind',
     labels: ['error_type'],
+    self: true,
   },
   eventsLost: {
     name: 'fibre_exporter_events_lost_total',
     kind: 'counter',
     help: 'Events the kernel dropped before bpftrace could read them (perf buffer full)',
     labels: [],
+    self: true,
   },
   probesAttached: {
     name: 'fibre_exporter_probes_attached',
     kind: 'gauge',
     help: 'USDT probes currently attached to bitcoind',
     labels: [],
+    self: true,
   },
   info: {
     name: 'fibre_exporter_info',
     kind: 'gauge',
     help: 'Constant 1, labelled with the agent version and what it watches',
     labels: ['version', 'node_name', 'bitcoind_path'],
+    self: true,
+  },
+  lastReconstructedHeight: {
+    name: 'fibre_last_reconstructed_height',
+    kind: 'gauge',
+    help: 'Height of the block most recently rebuilt from FIBRE/UDP chunks (udp:block_reconstructed argument 7)',
+    labels: ['node'],
   },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
+type Def<K extends MetricKey> = (typeof METRICS)[K];
 
-/** Values of `event_type` on fibre_exporter_events_processed_total. */
-export const EVENT_TYPES = ['block_reconstructed', 'block_send_start', 'block_delivery', 'block_connected'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** The metrics of one kind: a recording of the wrong kind names a key outside this set and fails to compile. */
+export type KeyOfKind<Kind extends MetricKind> = {
+  [K in MetricKey]: Def<K>['kind'] extends Kind ? K : never;
+}[MetricKey];
+/** The metrics a tracepoint may feed. */
+export type TraceKey = { [K in MetricKey]: Def<K> extends { self: true } ? never : K }[MetricKey];
+/** The labels a recording must give: all the metric declares, but `node`, which the recorder adds. */
+export type OwnLabel<K extends MetricKey> = Exclude<Def<K>['labels'][number], 'node'>;
+export type LabelValues<K extends MetricKey> = [OwnLabel<K>] extends [never]
+  ? Readonly<Record<string, never>>
+  : { readonly [L in OwnLabel<K>]: string };
 
 /** Values of `error_type` on fibre_exporter_errors_total; each starts at 0 so rate() and alerts work at once. */
 export const ERROR_TYPES = [
@@ -154,7 +178,7 @@ export const ERROR_TYPES = [
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
-/** The name OpenTelemetry instruments get: counters without `_total`, which exporters add back. */
+/** The name OpenTelemetry metrics get: counters without `_total`, which exporters add back. */
 export function otelName(def: MetricDef): string {
   return def.kind === 'counter' ? def.name.replace(/_total$/, '') : def.name;
 }

@@ -1,0 +1,127 @@
+/**
+ * Every series the agent exposes, with its cumulative value. Values arrive two ways: as the absolute
+ * contents of a BPF map for the running bpftrace (kernel counts, which start again from 0 with every
+ * attempt) and as increments the agent records itself (events it decodes, its own metrics). A new
+ * attempt folds the previous attempt's last read into the base, so counters never go backwards
+ * across a bpftrace or bitcoind restart.
+ *
+ * The recording methods take a metric of the right kind and exactly its labels: observing a counter,
+ * or adding without the labels a metric declares, does not compile.
+ */
+import { type KeyOfKind, type LabelValues, METRICS, type MetricKey } from '../../probes/metrics.js';
+
+export interface Series {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Counters: [value]. Histograms: [count per bucket..., +Inf count, sum]. Gauges: [value]. */
+  readonly base: number[];
+  /** The running attempt's kernel values, per map entry that feeds this series. */
+  readonly now: Map<string, number[]>;
+  /** Gauges and histograms appear once they have a value; counters from their creation. */
+  seen: boolean;
+}
+
+function width(metric: MetricKey): number {
+  const def = METRICS[metric];
+  return def.kind === 'histogram' ? (def.buckets?.length ?? 0) + 2 : 1;
+}
+
+function addInto(target: number[], values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) target[i] = (target[i] as number) + (values[i] as number);
+}
+
+export class MetricStore {
+  private readonly series = new Map<MetricKey, Map<string, Series>>();
+
+  constructor(private readonly node: string) {
+    for (const key of Object.keys(METRICS) as MetricKey[]) this.series.set(key, new Map());
+  }
+
+  /** The series of a metric with these labels (node added where the metric declares it), created on first use. */
+  get(metric: MetricKey, labels: Readonly<Record<string, string>>): Series {
+    const def = METRICS[metric];
+    const all: Record<string, string> = def.labels.includes('node' as never)
+      ? { ...labels, node: this.node }
+      : { ...labels };
+    const id = def.labels.map((l) => all[l] ?? '').join('\u0000');
+    const bySeries = this.series.get(metric) as Map<string, Series>;
+    let s = bySeries.get(id);
+    if (!s) {
+      s = { labels: all, base: new Array(width(metric)).fill(0), now: new Map(), seen: def.kind === 'counter' };
+      bySeries.set(id, s);
+    }
+    return s;
+  }
+
+  add<K extends KeyOfKind<'counter'>>(metric: K, labels: LabelValues<K>, value: number): void {
+    const s = this.get(metric, labels);
+    (s.base[0] as number) += value;
+  }
+
+  observe<K extends KeyOfKind<'histogram'>>(metric: K, labels: LabelValues<K>, value: number): void {
+    const s = this.get(metric, labels);
+    const bounds = METRICS[metric].buckets;
+    let b = bounds.findIndex((bound) => value <= bound);
+    if (b === -1) b = bounds.length;
+    (s.base[b] as number)++;
+    (s.base[bounds.length + 1] as number) += value;
+    s.seen = true;
+  }
+
+  set<K extends KeyOfKind<'gauge'>>(metric: K, labels: LabelValues<K>, value: number): void {
+    const s = this.get(metric, labels);
+    s.base[0] = value;
+    s.now.clear();
+    s.seen = true;
+  }
+
+  /**
+   * A map entry of the running bpftrace, as an absolute value: `values` replaces what this entry said
+   * before (undefined slots are kept). Gauges take it as their value.
+   */
+  kernel(
+    metric: MetricKey,
+    labels: Readonly<Record<string, string>>,
+    entry: string,
+    values: (number | undefined)[],
+  ): void {
+    const s = this.get(metric, labels);
+    if (METRICS[metric].kind === 'gauge') {
+      s.base[0] = values[0] as number;
+      s.seen = true;
+      return;
+    }
+    const now = s.now.get(entry) ?? new Array(s.base.length).fill(0);
+    values.forEach((v, i) => {
+      if (v !== undefined) now[i] = v;
+    });
+    s.now.set(entry, now);
+    if (METRICS[metric].kind === 'histogram') s.seen = true;
+  }
+
+  /** A new bpftrace attempt: its maps start from 0, so what the last one counted becomes the base. */
+  newAttempt(): void {
+    for (const bySeries of this.series.values()) {
+      for (const s of bySeries.values()) {
+        for (const now of s.now.values()) addInto(s.base, now);
+        s.now.clear();
+      }
+    }
+  }
+
+  /** The value of each slot: base plus every kernel entry of the running attempt. */
+  values(s: Series): number[] {
+    const out = [...s.base];
+    for (const now of s.now.values()) addInto(out, now);
+    return out;
+  }
+
+  /** The series of a metric that have something to show. */
+  *shown(metric: MetricKey): Iterable<Series> {
+    for (const s of (this.series.get(metric) as Map<string, Series>).values()) if (s.seen) yield s;
+  }
+
+  /** Distinct series of a metric, shown or not. */
+  count(metric: MetricKey): number {
+    return (this.series.get(metric) as Map<string, Series>).size;
+  }
+}
