@@ -81,6 +81,7 @@ export class Agent {
         verbose: config.verbose,
         connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
+        peerLabelLimit: config.peerLabelLimit,
       },
       side,
       log,

@@ -49,7 +49,7 @@ export class Ingest {
     switch (d.kind) {
       case 'map':
         // Maps no metric reads (the generator's own @dirty flag) are fine.
-        this.recorder.mapEntry(d.map, d.keys, d.value);
+        this.recorder.mapEntry(d.map, d.key, d.value);
         return;
       case 'event':
         this.recorder.event(d.tracepoint, d.event);

@@ -4,10 +4,10 @@
  * program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series, the
  * `event_type` values and the README's metric table are all derived from it.
  *
- * Where an update is computed follows from its labels: an update whose labels all come from known
- * sets is counted in the kernel (a BPF map the agent reads now and then: nothing is queued, so
- * nothing is lost at any rate); an update with a label that is free text from the network (a peer)
- * travels as one line per event, because a map key string reaches user space unescaped.
+ * Every update is computed in the kernel, in BPF maps the agent reads now and then: nothing is
+ * queued, so nothing is lost at any rate. A label from a known set is an index in the map key; a
+ * peer label (free text from the network) is the peer's bytes as a fixed-size buffer key, which
+ * bpftrace prints escaped, and each new peer is announced once on a line of its exact bytes.
  *
  * Adding a tracepoint is one entry here and one test.
  */
@@ -46,7 +46,7 @@ export interface KnownLabel<A extends string> {
   readonly otherwise: string;
 }
 
-/** A label that is free text from the network: one line per event, capped by --peer-label-limit. */
+/** A label that is free text from the network (counters only): capped by --peer-label-limit, later peers count as "other". */
 export interface PeerLabel<A extends string> {
   readonly arg: A;
   readonly peer: true;
@@ -217,16 +217,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(f.connectTimeSeconds(e.connect_time) * 1000).toFixed(1)}ms`,
   }),
 ];
-
-/** An update with a peer label is recorded per event; every other one in the kernel. */
-export function isPerEvent(update: Update): boolean {
-  return Object.values(update.labels ?? {}).some((l) => 'peer' in l);
-}
-
-/** A tracepoint needs event lines when one of its updates is per event. */
-export function hasPerEventUpdates(t: Tracepoint): boolean {
-  return t.updates.some(isPerEvent);
-}
 
 /** The `event_type` values, in catalogue order; each series starts at 0. */
 export const EVENT_TYPES: readonly string[] = [...new Set(TRACEPOINTS.map((t) => t.eventType))];

@@ -6,14 +6,15 @@
  *   ready ATTEMPT               the BEGIN block: every probe of this attempt is attached; counts in
  *                               the maps start again from 0
  *   @MAP[K, K]: V  or  @MAP: V  a BPF map entry, printed every read interval while something changed,
- *                               and all of them once more when bpftrace exits; keys and values are
- *                               integers, never strings
+ *                               and all of them once more when bpftrace exits; keys are integers,
+ *                               but for a peer label: the last key is then the peer's bytes as
+ *                               bpftrace prints a buffer (printable ASCII as is, other bytes \xNN)
  *   PROVIDER:NAME FIELD...      one event: the arguments lineArgs() names, in catalogue order; integers
  *                               in decimal, strings as \xNN for every byte (%rx), so no byte of a
  *                               string can be a separator
  *   Lost N events               bpftrace's own report of perf buffer overruns
  */
-import { type ArgSpec, hasPerEventUpdates, type KnownLabel, type Tracepoint, type Update } from './catalogue.js';
+import type { ArgSpec, KnownLabel, PeerLabel, Tracepoint, Update } from './catalogue.js';
 import { METRICS, type MetricKey } from './metrics.js';
 
 export const READY_WORD = 'ready';
@@ -24,8 +25,21 @@ export const DIRTY_MAP = '@dirty';
 export const EVENTS_MAP = '@ev';
 /** Values no real measurement can have (a negative duration), counted in the kernel. */
 export const OUT_OF_RANGE_MAP = '@oor';
+/** Bytes of a peer key: room for a Tor v3 address with its port. */
+export const PEER_BYTES = 128;
 
-/** The maps a metric lives in. Keys: the index of each known label's value, then (histograms) the bucket. */
+/**
+ * Entries each BPF map may hold (BPFTRACE_MAP_KEYS_MAX): room for every peer the agent labels under
+ * each mechanism, and more, so a peer past the label limit is still counted (as peer="other").
+ */
+export function mapKeysMax(peerLabelLimit: number): number {
+  return Math.max(4096, 8 * peerLabelLimit);
+}
+
+/**
+ * The maps a metric lives in. Keys: the index of each known label's value, then the peer's bytes
+ * (counters with a peer label), or (histograms) the bucket.
+ */
 export function metricMaps(metric: MetricKey): { values: string; sums: string } {
   const def = METRICS[metric];
   if (def.kind === 'histogram') return { values: `@h_${metric}`, sums: `@s_${metric}` };
@@ -44,9 +58,42 @@ export function knownValue(source: KnownLabel<string>, index: number): string {
   return index < keys.length ? (source.values[keys[index] as string] as string) : source.otherwise;
 }
 
-/** Label names of an update in map-key order: the metric's own order, `node` left out. */
+/** Label names of an update in map-key order: known labels in the metric's order, then the peer label. */
 export function labelOrder(update: Update): string[] {
-  return METRICS[update.metric].labels.filter((l) => l !== 'node');
+  const sources = (update.labels ?? {}) as Record<string, KnownLabel<string> | PeerLabel<string>>;
+  const own = METRICS[update.metric].labels.filter((l) => l !== 'node');
+  return [...own.filter((l) => !('peer' in (sources[l] ?? {}))), ...own.filter((l) => 'peer' in (sources[l] ?? {}))];
+}
+
+/** The label an update takes from a peer string, if any. */
+export function peerLabelOf(update: Update): string | undefined {
+  return Object.entries(update.labels ?? {}).find(([, source]) => 'peer' in source)?.[0];
+}
+
+/** A buffer as bpftrace prints it in a map key: printable ASCII as is, every other byte as \xNN. */
+export function printedBuffer(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes)
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+/**
+ * Bytes back from a printed buffer. A \xNN of a byte bpftrace would print as is must be literal text;
+ * one of a byte it escapes is taken as that byte. Only a peer whose string holds such text itself (a
+ * literal "\x09") reads differently: as the byte. bitcoind formats peers from binary addresses.
+ */
+export function unprintBuffer(text: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const m = text.charCodeAt(i) === 92 ? /^\\x([0-9a-f]{2})/.exec(text.slice(i, i + 4)) : null;
+    const b = m ? Number.parseInt(m[1] as string, 16) : -1;
+    if (m && (b < 0x20 || b >= 0x7f)) {
+      out.push(b);
+      i += 3;
+    } else out.push(text.charCodeAt(i) & 0xff);
+  }
+  return Buffer.from(out);
 }
 
 /** What an observed argument is divided by to give the metric's unit. */
@@ -69,14 +116,14 @@ export function rawBound(bound: number, divisor: number): number {
 /** Where each metric is computed: in the kernel, or in the agent from one line per event. */
 export type Aggregation = 'kernel' | 'events';
 
-/** True when this update is computed in the kernel: never one with a peer label (free text). */
-export function inKernel(update: Update, aggregation: Aggregation): boolean {
-  return aggregation === 'kernel' && !Object.values(update.labels ?? {}).some((l) => 'peer' in l);
+/** True when updates are computed in the kernel; 'events' moves all of them to the agent. */
+export function inKernel(_update: Update, aggregation: Aggregation): boolean {
+  return aggregation === 'kernel';
 }
 
 /** True when the agent records this tracepoint's events from their lines (and so counts them). */
-export function recordsEvents(t: Tracepoint, aggregation: Aggregation): boolean {
-  return aggregation === 'events' || hasPerEventUpdates(t);
+export function recordsEvents(_t: Tracepoint, aggregation: Aggregation): boolean {
+  return aggregation === 'events';
 }
 
 /** True when this tracepoint's events are printed as lines: recorded, or logged with --verbose. */

@@ -4,7 +4,7 @@
  */
 import { TRACEPOINTS, type Tracepoint, type Update } from './catalogue.js';
 import { METRICS, type MetricDef, type MetricKey } from './metrics.js';
-import { inKernel } from './protocol.js';
+import { peerLabelOf } from './protocol.js';
 
 function argRef(t: Tracepoint, name: string): string {
   return `${name} (arg ${t.args.findIndex((a) => a.name === name) + 1})`;
@@ -55,9 +55,9 @@ export function metricsTable(): string {
       ? key === 'eventsProcessed' || key === 'errors'
         ? 'agent, and in the kernel for what the kernel counts'
         : 'agent'
-      : feeds.every(({ u }) => inKernel(u, 'kernel'))
-        ? 'kernel (BPF map)'
-        : 'agent, one line per event (a peer label is free text)';
+      : feeds.some(({ u }) => peerLabelOf(u))
+        ? "kernel (BPF map keyed by the peer's bytes)"
+        : 'kernel (BPF map)';
     rows.push(`| \`${def.name}\` | ${typeOf(def)} | ${def.labels.join(', ')} | ${from} | ${where} |`);
   }
   return rows.join('\n');

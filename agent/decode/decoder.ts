@@ -9,7 +9,7 @@ export type EventFields = Record<string, number | Buffer>;
 
 export type Decoded =
   | { readonly kind: 'event'; readonly tracepoint: Tracepoint; readonly index: number; readonly event: EventFields }
-  | { readonly kind: 'map'; readonly map: string; readonly keys: readonly number[]; readonly value: number }
+  | { readonly kind: 'map'; readonly map: string; readonly key: string; readonly value: number }
   | { readonly kind: 'ready'; readonly attempt: number }
   | { readonly kind: 'lost'; readonly count: number }
   | { readonly kind: 'invalid'; readonly reason: string };
@@ -25,17 +25,20 @@ const INTEGER = /^-?[0-9]{1,20}$/;
 const HEX_BYTES = /^(?:\\x[0-9a-f]{2})+$/;
 const LOST = /^Lost ([0-9]{1,20}) events$/;
 const READY = new RegExp(`^${READY_WORD} ([0-9]{1,9})$`);
-/** A map entry: integer keys and value only (the generator never keys a map by a string). */
-const MAP = /^(@[A-Za-z_][A-Za-z0-9_]{0,63})(?:\[(-?[0-9]{1,20}(?:, -?[0-9]{1,20}){0,7})\])?: (-?[0-9]{1,20})$/;
+/** A map entry: the key text is the recorder's to read (integers, and a printed buffer for a peer). */
+const MAP = /^(@[A-Za-z_][A-Za-z0-9_]{0,63})(?:\[(.+)\])?: (-?[0-9]{1,20})$/;
+
+/** buf(str()) stops reading at the NUL and pads with zeros. */
+export function stripNul(bytes: Buffer): Buffer {
+  const nul = bytes.indexOf(0);
+  return nul === -1 ? bytes : bytes.subarray(0, nul);
+}
 
 function decodeField(spec: ArgSpec, token: string): number | Buffer | string {
   if (spec.type === 'str' || spec.type === 'hash32') {
     if (!HEX_BYTES.test(token)) return `${spec.name}: not a \\xNN byte string`;
     const bytes = Buffer.from(token.replaceAll('\\x', ''), 'hex');
-    if (spec.type === 'hash32') return bytes;
-    // buf(str()) stops reading at the NUL and pads with zeros.
-    const nul = bytes.indexOf(0);
-    return nul === -1 ? bytes : bytes.subarray(0, nul);
+    return spec.type === 'hash32' ? bytes : stripNul(bytes);
   }
   if (!INTEGER.test(token)) return `${spec.name}: not an integer`;
   const value = Number(token);
@@ -67,8 +70,7 @@ export class Decoder {
     if (line.charCodeAt(0) === 64 /* @ */) {
       const m = MAP.exec(line);
       if (!m) return { kind: 'invalid', reason: 'malformed map entry' };
-      const keys = m[2] === undefined ? [] : m[2].split(', ').map(Number);
-      return { kind: 'map', map: m[1] as string, keys, value: Number(m[3]) };
+      return { kind: 'map', map: m[1] as string, key: m[2] ?? '', value: Number(m[3]) };
     }
     const tokens = line.split(' ');
     const head = tokens[0] ?? '';

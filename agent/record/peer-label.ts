@@ -35,15 +35,20 @@ export class PeerLabels {
     private readonly onOverflow: () => void,
   ) {}
 
+  /** The label of one delivery's peer; past the limit "other", counted as an overflow. */
   label(peer: Buffer): string {
+    const label = this.admit(peer);
+    if (label !== undefined) return label;
+    this.onOverflow();
+    return OVERFLOW_PEER;
+  }
+
+  /** The peer's label if it is kept (known, or room left), undefined past the limit. */
+  admit(peer: Buffer): string | undefined {
     // Keyed by the raw bytes: two invalid peers that decode alike still count against the cap once each.
     const key = peer.toString('latin1');
     const known = this.seen.get(key);
-    if (known !== undefined) return known;
-    if (this.seen.size >= this.limit) {
-      this.onOverflow();
-      return OVERFLOW_PEER;
-    }
+    if (known !== undefined || this.seen.size >= this.limit) return known;
     const label = labelValue(peer);
     this.seen.set(key, label);
     return label;

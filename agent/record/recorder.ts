@@ -24,11 +24,13 @@ import {
   labelOrder,
   metricMaps,
   OUT_OF_RANGE_MAP,
+  peerLabelOf,
   recordsEvents,
+  unprintBuffer,
 } from '../../probes/protocol.js';
-import type { EventFields } from '../decode/decoder.js';
+import { type EventFields, stripNul } from '../decode/decoder.js';
 import type { Logger } from '../log.js';
-import { labelValue, logSafe, PeerLabels } from './peer-label.js';
+import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from './peer-label.js';
 import type { MetricStore } from './store.js';
 
 export interface RecorderOptions {
@@ -45,20 +47,26 @@ export interface RecorderOptions {
 interface MapReader {
   metric: MetricKey;
   update?: Update;
-  /** Histogram bucket counts (last key the bucket) or sums. */
+  /** Histogram bucket counts (last key the bucket), or sums. */
   part: 'value' | 'buckets' | 'sum';
 }
 
-/** Label values from the indices the kernel put in a map key. */
-function labelsFromKeys(update: Update | undefined, keys: readonly number[]): Record<string, string> {
+/** Label values from the indices the kernel put in a map key; a peer label takes `peer`. */
+function labelsFromKeys(update: Update | undefined, keys: readonly number[], peer?: string): Record<string, string> {
   const labels: Record<string, string> = {};
   if (!update) return labels;
-  labelOrder(update).forEach((name, i) => {
-    const source = (update.labels as Record<string, KnownLabel<string>>)[name] as KnownLabel<string>;
-    labels[name] = knownValue(source, keys[i] ?? -1);
-  });
+  const peerLabel = peerLabelOf(update);
+  labelOrder(update)
+    .filter((name) => name !== peerLabel)
+    .forEach((name, i) => {
+      const source = (update.labels as Record<string, KnownLabel<string>>)[name] as KnownLabel<string>;
+      labels[name] = knownValue(source, keys[i] ?? -1);
+    });
+  if (peerLabel) labels[peerLabel] = peer ?? OVERFLOW_PEER;
   return labels;
 }
+
+const INTEGER_KEYS = /^-?[0-9]{1,20}(?:, -?[0-9]{1,20})*$/;
 
 export class Recorder {
   private readonly peers: PeerLabels;
@@ -85,7 +93,9 @@ export class Recorder {
         if ('observe' in update) {
           this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
           this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
-        } else this.maps.set(maps.values, { metric: update.metric, update, part: 'value' });
+        } else {
+          this.maps.set(maps.values, { metric: update.metric, update, part: 'value' });
+        }
       }
     }
     // Series start at 0 so rate() and increase() work from the first scrape, and a dashboard shows 0
@@ -103,7 +113,22 @@ export class Recorder {
   }
 
   /** One BPF map entry, as the running bpftrace printed it; false if no metric reads that map. */
-  mapEntry(map: string, keys: readonly number[], value: number): boolean {
+  mapEntry(map: string, key: string, value: number): boolean {
+    const reader = this.maps.get(map);
+    const peer = reader?.update && peerLabelOf(reader.update) && reader.part === 'value';
+    let keys: number[];
+    let printedPeer: string | undefined;
+    if (peer) {
+      // Integer keys first, then the buffer, which may itself hold ", ".
+      const known = labelOrder(reader.update as Update).length - 1;
+      const parts = key.split(', ');
+      keys = parts.slice(0, known).map(Number);
+      printedPeer = parts.slice(known).join(', ');
+      if (keys.some((k) => !Number.isInteger(k))) return false;
+    } else {
+      if (key !== '' && !INTEGER_KEYS.test(key)) return false;
+      keys = key === '' ? [] : key.split(', ').map(Number);
+    }
     if (map === EVENTS_MAP) {
       const t = TRACEPOINTS[keys[0] ?? -1];
       if (!t) return false;
@@ -114,11 +139,21 @@ export class Recorder {
       this.store.kernel('errors', { error_type: 'value_out_of_range' }, map, [value]);
       return true;
     }
-    const reader = this.maps.get(map);
     if (!reader) return false;
-    const entry = `${map}[${keys.join(',')}]`;
+    const entry = `${map}[${key}]`;
     if (reader.part === 'value') {
-      this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys), entry, [value]);
+      let peerValue: string | undefined;
+      if (printedPeer !== undefined) {
+        // Past --peer-label-limit a peer counts as "other", and each of its deliveries as an overflow.
+        peerValue = this.peers.admit(stripNul(unprintBuffer(printedPeer)));
+        if (peerValue === undefined) this.store.kernel('errors', { error_type: 'peer_label_overflow' }, entry, [value]);
+      }
+      const labels = labelsFromKeys(
+        reader.update,
+        keys,
+        printedPeer === undefined ? undefined : (peerValue ?? OVERFLOW_PEER),
+      );
+      this.store.kernel(reader.metric, labels, entry, [value]);
       return true;
     }
     const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;

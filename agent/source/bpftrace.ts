@@ -13,6 +13,8 @@ export interface BpftraceSpec {
   perfRbPages: number;
   /** 'pipe' (read here, passed to the data handler) or a stream with a descriptor bpftrace writes to itself. */
   stdout: 'pipe' | Writable;
+  /** Entries each BPF map may hold. */
+  mapKeysMax: number;
   /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
   boundTo?: readonly CapName[];
 }
@@ -66,13 +68,19 @@ export class BpftraceProcess {
   private exited?: Promise<void>;
 
   start(spec: BpftraceSpec, on: BpftraceHandlers): void {
-    // -B line: one write per event, so an event reaches /metrics as soon as it fires.
+    // -B line: one write per line, so a map read or an event reaches /metrics at once.
     // -p: enables the semaphores in that process and ends bpftrace when it exits.
-    const args = ['-B', 'line', '-q', '-p', String(spec.pid), '-e', spec.program, spec.binary];
+    // --no-warnings: the generated program's string compares draw an address-space warning that
+    // says nothing an operator can act on; errors still arrive.
+    const args = ['-B', 'line', '-q', '--no-warnings', '-p', String(spec.pid), '-e', spec.program, spec.binary];
     const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo);
     const child = spawn(command, argv, {
       stdio: ['ignore', spec.stdout, 'pipe'],
-      env: bpftraceEnv({ BPFTRACE_STRLEN: String(STRING_BYTES), BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages) }),
+      env: bpftraceEnv({
+        BPFTRACE_STRLEN: String(STRING_BYTES),
+        BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages),
+        BPFTRACE_MAP_KEYS_MAX: String(spec.mapKeysMax),
+      }),
     });
     this.child = child;
     const err = new LineSplitter(

@@ -26,6 +26,8 @@ import {
   lineArgs,
   metricMaps,
   OUT_OF_RANGE_MAP,
+  PEER_BYTES,
+  peerLabelOf,
   printsEvents,
   READY_WORD,
   rawBound,
@@ -142,11 +144,13 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
 }
 
 /** Statements that set $kN to the index of a known label's value: string compares in the probe. */
-function knownKey(variable: string, source: KnownLabel<string>, arg: string): string[] {
+function knownKey(variable: string, source: KnownLabel<string>, arg: string, bytes: number): string[] {
   const keys = Object.keys(source.values);
-  const lines = [`  ${variable} = ${keys.length};`];
+  // One read of the string, as short as its known values allow: BPF programs have 512 bytes of stack.
+  const text = `${variable}s`;
+  const lines = [`  ${text} = str(${arg}, ${bytes});`, `  ${variable} = ${keys.length};`];
   keys.forEach((k, i) => {
-    lines.push(`  if (str(${arg}, ${STRING_BYTES}) == "${k.replace(/["\\]/g, '\\$&')}") { ${variable} = ${i}; }`);
+    lines.push(`  if (${text} == "${k.replace(/["\\]/g, '\\$&')}") { ${variable} = ${i}; }`);
   });
   return lines;
 }
@@ -159,11 +163,14 @@ function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: P
   const t = probe.tracepoint;
   const out: string[] = [];
   const keys: string[] = [];
+  const peer = peerLabelOf(update);
   for (const label of labelOrder(update)) {
+    if (label === peer) continue;
     const source = (update.labels as Record<string, KnownLabel<string>> | undefined)?.[label];
     if (!source) throw new ProgramError(`${t.probe}: ${update.metric} has no source for label ${label}`);
     const variable = `$k${n}_${keys.length}`;
-    out.push(...knownKey(variable, source, argExpression(probe, position(t, source.arg))));
+    const spec = t.args[position(t, source.arg) - 1] as ArgSpec;
+    out.push(...knownKey(variable, source, argExpression(probe, position(t, source.arg)), spec.bytes ?? STRING_BYTES));
     keys.push(variable);
   }
   const maps = metricMaps(update.metric);
@@ -174,7 +181,15 @@ function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: P
   w.maps.add(maps.values);
   if ('add' in update) {
     const amount = update.add === 1 ? '1' : argExpression(probe, position(t, update.add));
-    out.push(`  ${maps.values}${at([])} = sum(${amount});`);
+    if (!peer) {
+      out.push(`  ${maps.values}${at([])} = sum(${amount});`);
+      return out;
+    }
+    // The peer's bytes, zero-padded, are the last key: bpftrace prints a buffer key escaped. The agent
+    // keeps --peer-label-limit peers as labels and counts the rest as peer="other".
+    const source = (update.labels as Record<string, { arg: string }>)[peer] as { arg: string };
+    const read = `buf(str(${argExpression(probe, position(t, source.arg))}, ${PEER_BYTES}), ${PEER_BYTES})`;
+    out.push(`  ${maps.values}${at([read])} = sum(${amount});`);
     return out;
   }
   const arg = 'observe' in update ? update.observe : update.set;

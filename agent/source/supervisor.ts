@@ -8,7 +8,7 @@
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
 import { TRACEPOINTS } from '../../probes/catalogue.js';
-import type { Aggregation } from '../../probes/protocol.js';
+import { type Aggregation, mapKeysMax } from '../../probes/protocol.js';
 import type { Logger } from '../log.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
@@ -33,6 +33,7 @@ export interface SupervisorOptions {
   connectTimeDivisor: number;
   /** How often bpftrace prints the maps that changed. */
   readIntervalMs: number;
+  peerLabelLimit: number;
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -182,6 +183,7 @@ export class Supervisor {
           perfRbPages: this.options.perfRbPages,
           boundTo,
           stdout: this.downstream.stdout(),
+          mapKeysMax: mapKeysMax(this.options.peerLabelLimit),
         },
         {
           data: (chunk) => {

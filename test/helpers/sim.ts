@@ -65,7 +65,8 @@ export class Sim {
   }
 
   private onLine(msg: Record<string, unknown>): void {
-    if ('probe' in msg) this.events.push(msg as SimEvent);
+    // When the test saw it fired (lines are flushed once per block), for checks about time windows.
+    if ('probe' in msg) this.events.push({ ...(msg as SimEvent), at: Date.now() });
     else if ('semaphores' in msg) {
       for (const w of this.semaphoreWaiters.splice(0)) w(msg.semaphores as Record<string, number>);
     } else if ('done' in msg) {
