@@ -1,0 +1,313 @@
+/**
+ * The USDT probes of a binary as its .note.stapsdt section records them, and bpftrace expressions that
+ * read any of their arguments. bpftrace 0.17 exposes only arg0..arg5 on x86_64, while Bitcoin Core's
+ * mempool:replaced has 8 arguments and udp:block_reconstructed's height is the 7th: reading the
+ * location the compiler recorded (a register or a memory operand) with reg() reaches all of them.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+
+export interface NoteArg {
+  readonly size: 1 | 2 | 4 | 8;
+  readonly signed: boolean;
+  /** As in the note, e.g. "-4@168(%rsp)". */
+  readonly spec: string;
+}
+
+export interface NoteSite {
+  readonly pc: bigint;
+  readonly semaphore: bigint;
+  readonly args: readonly NoteArg[];
+}
+
+export class UsdtNoteError extends Error {
+  override name = 'UsdtNoteError';
+}
+
+const ELF_HEADER_SIZE = 64;
+const SECTION_HEADER_SIZE = 64;
+const NT_STAPSDT = 3;
+/** Far beyond any real binary's note section (bitcoind's is about 2 KiB): a corrupt size must not allocate gigabytes. */
+const MAX_SECTION = 16 * 1024 * 1024;
+
+/**
+ * provider:name -> every site of that probe in the binary (a probe can be inlined in several places).
+ * Empty map when the binary has no stapsdt notes; UsdtNoteError (clear one-line message naming the
+ * file) when it is not a readable 64-bit little-endian ELF.
+ *
+ * Reads only the ELF header, the section headers, the section-name table and the note section, at
+ * their offsets: this runs at every start-up, and bitcoind is hundreds of megabytes with debug info.
+ */
+export function readUsdtNotes(binary: string): Map<string, NoteSite[]> {
+  let fd: number;
+  try {
+    fd = openSync(binary, 'r');
+  } catch (e) {
+    throw new UsdtNoteError(`${binary}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return readNotes(binary, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAt(binary: string, fd: number, offset: bigint, length: number, what: string): Buffer {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  try {
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, Number(offset) + got);
+      if (n === 0) break;
+      got += n;
+    }
+  } catch (e) {
+    throw new UsdtNoteError(`${binary}: cannot read the ${what}: ${(e as Error).message}`);
+  }
+  if (got < length) throw new UsdtNoteError(`${binary}: not a valid ELF file (the ${what} is cut short)`);
+  return buf;
+}
+
+interface Section {
+  name: number;
+  type: number;
+  offset: bigint;
+  size: bigint;
+}
+
+function readNotes(binary: string, fd: number): Map<string, NoteSite[]> {
+  let header: Buffer;
+  try {
+    header = readAt(binary, fd, 0n, ELF_HEADER_SIZE, 'ELF header');
+  } catch {
+    throw new UsdtNoteError(`${binary}: not an ELF file`);
+  }
+  if (header.readUInt32BE(0) !== 0x7f454c46) throw new UsdtNoteError(`${binary}: not an ELF file`);
+  if (header[4] !== 2 || header[5] !== 1) {
+    throw new UsdtNoteError(`${binary}: not a 64-bit little-endian ELF file, which is all the agent reads`);
+  }
+  const shoff = header.readBigUInt64LE(0x28);
+  const shentsize = header.readUInt16LE(0x3a);
+  const shnum = header.readUInt16LE(0x3c);
+  const shstrndx = header.readUInt16LE(0x3e);
+  if (shoff === 0n || shnum === 0) return new Map(); // no section headers (stripped of them): no notes to find
+  if (shentsize !== SECTION_HEADER_SIZE || shstrndx >= shnum) {
+    throw new UsdtNoteError(`${binary}: not a valid ELF file (section header table is malformed)`);
+  }
+  const table = readAt(binary, fd, shoff, shnum * SECTION_HEADER_SIZE, 'section header table');
+  const sections: Section[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = i * SECTION_HEADER_SIZE;
+    sections.push({
+      name: table.readUInt32LE(at),
+      type: table.readUInt32LE(at + 4),
+      offset: table.readBigUInt64LE(at + 0x18),
+      size: table.readBigUInt64LE(at + 0x20),
+    });
+  }
+  const strtab = sections[shstrndx] as Section;
+  const names = readAt(binary, fd, strtab.offset, sectionSize(binary, strtab, 'section-name table'), 'section names');
+  const notes = sections.find((s) => cString(names, s.name) === '.note.stapsdt' && s.type === 7 /* SHT_NOTE */);
+  if (!notes) return new Map();
+  return parseNotes(binary, readAt(binary, fd, notes.offset, sectionSize(binary, notes, 'note'), '.note.stapsdt'));
+}
+
+function sectionSize(binary: string, s: Section, what: string): number {
+  if (s.size > BigInt(MAX_SECTION))
+    throw new UsdtNoteError(`${binary}: not a valid ELF file (${what} section too large)`);
+  return Number(s.size);
+}
+
+function cString(buf: Buffer, at: number): string | undefined {
+  if (at >= buf.length) return undefined;
+  const end = buf.indexOf(0, at);
+  return buf.toString('latin1', at, end === -1 ? buf.length : end);
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+function parseNotes(binary: string, data: Buffer): Map<string, NoteSite[]> {
+  const probes = new Map<string, NoteSite[]>();
+  const bad = (why: string) => new UsdtNoteError(`${binary}: malformed .note.stapsdt (${why})`);
+  for (let at = 0; at + 12 <= data.length; ) {
+    const namesz = data.readUInt32LE(at);
+    const descsz = data.readUInt32LE(at + 4);
+    const type = data.readUInt32LE(at + 8);
+    const nameAt = at + 12;
+    const descAt = nameAt + align4(namesz);
+    const next = descAt + align4(descsz);
+    if (next > data.length) throw bad(`a note at offset ${at} runs past the section`);
+    at = next;
+    // Other owners' notes may share the section in principle; only stapsdt type 3 describes probes.
+    if (type !== NT_STAPSDT || data.toString('latin1', nameAt, nameAt + namesz) !== 'stapsdt\0') continue;
+    if (descsz < 24 + 3) throw bad('a probe descriptor is too short');
+    const desc = data.subarray(descAt, descAt + descsz);
+    const pc = desc.readBigUInt64LE(0);
+    const semaphore = desc.readBigUInt64LE(16);
+    const strings = desc.toString('latin1', 24).split('\0');
+    const [provider, name, args] = strings;
+    if (provider === undefined || name === undefined || args === undefined || strings.length < 4) {
+      throw bad('a probe descriptor lacks its provider, name or arguments');
+    }
+    const key = `${provider}:${name}`;
+    const site: NoteSite = { pc, semaphore, args: args.trim() === '' ? [] : args.trim().split(/\s+/).map(parseArg) };
+    const sites = probes.get(key);
+    if (sites) sites.push(site);
+    else probes.set(key, [site]);
+  }
+  return probes;
+}
+
+/**
+ * "N@location", N being the size in bytes, negative when signed. A location without a size is the
+ * oldest form of the note: systemtap reads it as an unsigned machine word.
+ */
+function parseArg(spec: string): NoteArg {
+  const m = /^(-?)(1|2|4|8)@/.exec(spec);
+  if (!m) return { size: 8, signed: false, spec };
+  return { size: Number(m[2]) as NoteArg['size'], signed: m[1] === '-', spec };
+}
+
+const WIDE = ['ax', 'bx', 'cx', 'dx', 'si', 'di', 'bp', 'sp'];
+
+/** x86_64 register name as the note spells it -> bpftrace's reg() name, width in bytes, and a shift for %ah. */
+function register(name: string): { reg: string; width: 1 | 2 | 4 | 8; shift: number } | undefined {
+  if (name === 'rip') return undefined; // relative to the next instruction, and used with symbols: not a plain value
+  const r = /^r(8|9|1[0-5])([dwbl]?)$/.exec(name);
+  if (r) {
+    const width = ({ '': 8, d: 4, w: 2, b: 1, l: 1 } as const)[r[2] as '' | 'd' | 'w' | 'b' | 'l'];
+    return { reg: `r${r[1]}`, width, shift: 0 };
+  }
+  for (const w of WIDE) {
+    if (name === `r${w}`) return { reg: w, width: 8, shift: 0 };
+    if (name === `e${w}`) return { reg: w, width: 4, shift: 0 };
+    if (name === w) return { reg: w, width: 2, shift: 0 };
+  }
+  const low = /^([abcd])l$|^(si|di|bp|sp)l$/.exec(name);
+  if (low) return { reg: low[1] ? `${low[1]}x` : (low[2] as string), width: 1, shift: 0 };
+  const high = /^([abcd])h$/.exec(name);
+  if (high) return { reg: `${high[1]}x`, width: 1, shift: 8 };
+  return undefined;
+}
+
+const typeOf = (size: number, signed: boolean) => `${signed ? 'int' : 'uint'}${size * 8}`;
+
+function parseOffset(text: string): bigint | undefined {
+  if (text === '') return 0n;
+  const m = /^(-?)(0x[0-9a-f]+|[0-9]+)$/i.exec(text);
+  if (!m) return undefined;
+  const v = BigInt(m[2] as string);
+  return m[1] ? -v : v;
+}
+
+/**
+ * A bpftrace expression, valid inside a usdt probe body on x86_64, whose value is the argument with
+ * its width and signedness, e.g. `(int32)reg("ax")` for -4@%eax, `*(int32*)(reg("sp") + 168)` for
+ * -4@168(%rsp), `(uint8)reg("cx")` for 1@%cl; a pointer (8@...) as uint64 usable in str()/buf().
+ * Throws UsdtNoteError for a form it cannot express.
+ *
+ * Verified against bpftrace 0.17: in a usdt probe a dereference and str()/buf() read user memory
+ * without uptr(), and an integer cast truncates and then sign- or zero-extends as C does.
+ */
+export function bpftraceArg(arg: NoteArg): string {
+  const type = typeOf(arg.size, arg.signed);
+  const at = arg.spec.indexOf('@');
+  const location = at === -1 ? arg.spec : arg.spec.slice(at + 1);
+  const cannot = (why: string) => new UsdtNoteError(`cannot read USDT argument "${arg.spec}": ${why}`);
+
+  const reg = /^%([a-z0-9]+)$/.exec(location);
+  if (reg) {
+    const r = register(reg[1] as string);
+    if (!r) throw cannot(`unknown x86_64 register %${reg[1]}`);
+    const value = r.shift ? `(reg("${r.reg}") >> ${r.shift})` : `reg("${r.reg}")`;
+    // A register narrower than the argument holds the argument's low bytes, extended as its sign says.
+    return r.width < arg.size ? `(${type})(${typeOf(r.width, arg.signed)})${value}` : `(${type})${value}`;
+  }
+
+  const imm = /^\$(-?(?:0x[0-9a-f]+|[0-9]+))$/i.exec(location);
+  if (imm) {
+    const text = imm[1] as string;
+    const v = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+    // bpftrace 0.17 mis-parses integer literals near 2^63 (measured: (int64)(-9223372036854775807) is 1).
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw cannot('constant too large');
+    return `(${type})(${v})`;
+  }
+
+  const mem = /^([^(]*)\(%([a-z0-9]*)(?:,%([a-z0-9]+)(?:,([1248]))?)?\)$/.exec(location);
+  if (mem) {
+    const offset = parseOffset(mem[1] as string);
+    if (offset === undefined) throw cannot(`offset "${mem[1]}" is not a number (symbols are not supported)`);
+    const parts: string[] = [];
+    for (const [name, scale] of [
+      [mem[2], '1'],
+      [mem[3], mem[4] ?? '1'],
+    ] as const) {
+      if (!name) continue;
+      const r = register(name);
+      if (!r || r.width !== 8) throw cannot(`%${name} cannot address memory`);
+      parts.push(scale === '1' ? `reg("${r.reg}")` : `reg("${r.reg}") * ${scale}`);
+    }
+    if (parts.length === 0) throw cannot('no base or index register');
+    let address = parts.join(' + ');
+    if (offset > 0n) address += ` + ${offset}`;
+    else if (offset < 0n) address += ` - ${-offset}`;
+    return `*(${type}*)(${address})`;
+  }
+  throw cannot('unsupported operand form');
+}
+
+export interface ExpectedArg {
+  readonly name: string;
+  readonly size: 1 | 2 | 4 | 8;
+  /** 'any' where the catalogue reads the value in a way that does not depend on its sign (pointers, bools). */
+  readonly signed: boolean | 'any';
+}
+
+function describe(size: number, signed: boolean | 'any'): string {
+  if (signed === 'any') return `${size * 8}-bit`;
+  return `${signed ? 'i' : 'u'}${size * 8}`;
+}
+
+/**
+ * The attach-time check: a one-line error when the binary's note disagrees with what the catalogue
+ * reads (argument count, size or sign, or sites that disagree with each other), undefined when all match.
+ */
+export function checkArgs(
+  probe: string,
+  sites: readonly NoteSite[],
+  expected: readonly { name: string; size: 1 | 2 | 4 | 8; signed: boolean | 'any' }[],
+): string | undefined {
+  if (sites.length === 0) return `${probe}: the binary has no site of this probe`;
+  for (const site of sites) {
+    if (site.args.length < expected.length) {
+      return `${probe}: the catalogue reads ${expected.length} arguments, the binary's note has ${site.args.length} (${site.args.map((a) => a.spec).join(' ') || 'none'})`;
+    }
+  }
+  for (const [i, want] of expected.entries()) {
+    const label = `${probe} argument ${i + 1} (${want.name})`;
+    const found = sites.map((s) => s.args[i] as NoteArg);
+    const first = found[0] as NoteArg;
+    // One bpftrace expression per probe has to fit every site, so their widths must agree; the sign
+    // only matters where the catalogue cares, and then each site is held to it below.
+    const other = found.find((a) => a.size !== first.size);
+    if (other) {
+      return `${label}: the binary's sites disagree: ${noteSays(first)} at one, ${noteSays(other)} at another`;
+    }
+    // bpftraceArg() gives one expression, and one bpftrace program runs at every site of a probe: a
+    // value the compiler put elsewhere at another site would be read from the wrong place.
+    const moved = found.find((a) => location(a) !== location(first));
+    if (moved) {
+      return `${label}: the binary's sites keep it in different places (${first.spec} at one, ${moved.spec} at another), which one expression cannot read`;
+    }
+    const wrong = found.find((a) => a.size !== want.size || (want.signed !== 'any' && a.signed !== want.signed));
+    if (wrong) {
+      return `${label}: the catalogue reads ${describe(want.size, want.signed)}, the binary's note says ${noteSays(wrong)}`;
+    }
+  }
+  return undefined;
+}
+
+const location = (a: NoteArg) => a.spec.slice(a.spec.indexOf('@') + 1);
+
+function noteSays(a: NoteArg): string {
+  return `${a.size} ${a.size === 1 ? 'byte' : 'bytes'} ${a.signed ? 'signed' : 'unsigned'} (${a.spec})`;
+}
