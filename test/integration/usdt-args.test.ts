@@ -4,7 +4,10 @@
  * argument and all 8 of mempool:replaced, whose values include each type's extremes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bpftraceEnv } from '../../agent/source/bpftrace.js';
 import { bpftraceArg, type NoteArg, readUsdtNotes } from '../../agent/source/usdt-notes.js';
 import { bitcoindTest } from '../helpers/bitcoind.js';
@@ -88,6 +91,71 @@ ebpfTest(
     }
   },
 );
+
+ebpfTest('bpftrace reads every operand form of the note as bpftraceArg() writes it', async () => {
+  const source = new URL('../../../test/fixtures/usdt-operands.c', import.meta.url).pathname;
+  const bin = join(mkdtempSync(join(tmpdir(), 'fibre-operands-')), 'operands');
+  execFileSync('gcc', ['-O2', '-o', bin, source]);
+  const args = readUsdtNotes(bin).get('test:operands')?.[0]?.args ?? [];
+  // What the fixture's registers and memory hold at the probe, in the order of its note.
+  const want = [
+    ['-4@168(%rsp)', '-5'],
+    ['-8@-64(%rbp)', '-1234567890'],
+    ['-4@%eax', '-2'],
+    ['1@%ah', '255'],
+    ['-1@%al', '-2'],
+    ['4@%r15d', '2147483648'],
+    ['-4@%r15d', '-2147483648'],
+    ['-2@%dx', '-32259'],
+    ['2@%dx', '33277'],
+    ['1@%cl', '3'],
+    ['-1@%dl', '-3'],
+    ['8@(%rbx)', Buffer.from('hello-st').readBigUInt64LE().toString()],
+    ['-8@8(%r12,%rcx,8)', '-14'],
+    ['-8@-8(%r12,%rcx,8)', '12'],
+    ['-1@8(%rsp)', '-3'],
+    ['-2@16(%rsp)', '-300'],
+    ['2@%r11w', '65534'],
+    ['-1@%r11b', '-2'],
+    ['-8@%eax', '-2'],
+    ['8@%eax', '4294967294'],
+    ['-4@$-7', '-7'],
+    ['8@%rbx', 'hello-string'],
+  ];
+  assert.deepEqual(
+    args.map((a) => a.spec),
+    want.map((w) => w[0]),
+  );
+  const prints = args.map((a, i) =>
+    i === args.length - 1
+      ? `printf("${i} %s\\n", str(${bpftraceArg(a)}));`
+      : `printf("${i} ${format(a)}\\n", ${bpftraceArg(a)});`,
+  );
+  const fixture = spawn(bin, [], { stdio: 'ignore' });
+  try {
+    // The probe has no semaphore and fires every 10 ms: the first firing after attaching is enough.
+    const out = execFileSync(
+      'bpftrace',
+      [
+        '-q',
+        '-B',
+        'line',
+        '-p',
+        String(fixture.pid),
+        '-e',
+        `usdt:${bin}:test:operands { ${prints.join(' ')} exit(); }`,
+        bin,
+      ],
+      { encoding: 'utf8', env: bpftraceEnv(), stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 },
+    );
+    assert.deepEqual(
+      out.split('\n').filter(Boolean),
+      want.map((w, i) => `${i} ${w[1]}`),
+    );
+  } finally {
+    fixture.kill('SIGKILL');
+  }
+});
 
 bitcoindTest('bpftraceArg() expresses every argument of every probe in a real bitcoind', (_t, bitcoind) => {
   const args = [...readUsdtNotes(bitcoind).values()].flat().flatMap((s) => s.args);
