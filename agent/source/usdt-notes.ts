@@ -217,7 +217,7 @@ export function bpftraceArg(arg: NoteArg): string {
   const reg = /^%([a-z0-9]+)$/.exec(location);
   if (reg) {
     const r = register(reg[1] as string);
-    if (!r) throw cannot(`unknown x86_64 register %${reg[1]}`);
+    if (!r) throw cannot(`%${reg[1]} is not an x86_64 general-purpose register`);
     const value = r.shift ? `(reg("${r.reg}") >> ${r.shift})` : `reg("${r.reg}")`;
     // A register narrower than the argument holds the argument's low bytes, extended as its sign says.
     return r.width < arg.size ? `(${type})(${typeOf(r.width, arg.signed)})${value}` : `(${type})${value}`;
