@@ -255,13 +255,7 @@ export function bpftraceArg(arg: NoteArg): string {
   throw cannot('unsupported operand form');
 }
 
-export interface ExpectedArg {
-  readonly name: string;
-  readonly size: 1 | 2 | 4 | 8;
-  /** 'any' where the catalogue reads the value in a way that does not depend on its sign (pointers, bools). */
-  readonly signed: boolean | 'any';
-}
-
+/** 'any' is for arguments whose sign the catalogue does not depend on (pointers, bools). */
 function describe(size: number, signed: boolean | 'any'): string {
   if (signed === 'any') return `${size * 8}-bit`;
   return `${signed ? 'i' : 'u'}${size * 8}`;
@@ -286,14 +280,14 @@ export function checkArgs(
     const label = `${probe} argument ${i + 1} (${want.name})`;
     const found = sites.map((s) => s.args[i] as NoteArg);
     const first = found[0] as NoteArg;
-    // One bpftrace expression per probe has to fit every site, so their widths must agree; the sign
-    // only matters where the catalogue cares, and then each site is held to it below.
+    // Widths must agree for one expression to fit every site; the sign only matters where the
+    // catalogue cares, and then each site is held to it below.
     const other = found.find((a) => a.size !== first.size);
     if (other) {
       return `${label}: the binary's sites disagree: ${noteSays(first)} at one, ${noteSays(other)} at another`;
     }
-    // bpftraceArg() gives one expression, and one bpftrace program runs at every site of a probe: a
-    // value the compiler put elsewhere at another site would be read from the wrong place.
+    // The probe's program text is the same at every site, so an expression built from one site's
+    // location would read the wrong register or slot at a site where the compiler put it elsewhere.
     const moved = found.find((a) => location(a) !== location(first));
     if (moved) {
       return `${label}: the binary's sites keep it in different places (${first.spec} at one, ${moved.spec} at another), which one expression cannot read`;
