@@ -217,7 +217,7 @@ export function bpftraceArg(arg: NoteArg): string {
   const reg = /^%([a-z0-9]+)$/.exec(location);
   if (reg) {
     const r = register(reg[1] as string);
-    if (!r) throw cannot(`unknown x86_64 register %${reg[1]}`);
+    if (!r) throw cannot(`%${reg[1]} is not an x86_64 general-purpose register`);
     const value = r.shift ? `(reg("${r.reg}") >> ${r.shift})` : `reg("${r.reg}")`;
     // A register narrower than the argument holds the argument's low bytes, extended as its sign says.
     return r.width < arg.size ? `(${type})(${typeOf(r.width, arg.signed)})${value}` : `(${type})${value}`;
@@ -255,13 +255,7 @@ export function bpftraceArg(arg: NoteArg): string {
   throw cannot('unsupported operand form');
 }
 
-export interface ExpectedArg {
-  readonly name: string;
-  readonly size: 1 | 2 | 4 | 8;
-  /** 'any' where the catalogue reads the value in a way that does not depend on its sign (pointers, bools). */
-  readonly signed: boolean | 'any';
-}
-
+/** 'any' is for arguments whose sign the catalogue does not depend on (pointers, bools). */
 function describe(size: number, signed: boolean | 'any'): string {
   if (signed === 'any') return `${size * 8}-bit`;
   return `${signed ? 'i' : 'u'}${size * 8}`;
@@ -286,16 +280,27 @@ export function checkArgs(
     const label = `${probe} argument ${i + 1} (${want.name})`;
     const found = sites.map((s) => s.args[i] as NoteArg);
     const first = found[0] as NoteArg;
-    const other = found.find((a) => a.size !== first.size || a.signed !== first.signed);
+    // Widths must agree for one expression to fit every site; the sign only matters where the
+    // catalogue cares, and then each site is held to it below.
+    const other = found.find((a) => a.size !== first.size);
     if (other) {
       return `${label}: the binary's sites disagree: ${noteSays(first)} at one, ${noteSays(other)} at another`;
     }
-    if (first.size !== want.size || (want.signed !== 'any' && first.signed !== want.signed)) {
-      return `${label}: the catalogue reads ${describe(want.size, want.signed)}, the binary's note says ${noteSays(first)}`;
+    // The probe's program text is the same at every site, so an expression built from one site's
+    // location would read the wrong register or slot at a site where the compiler put it elsewhere.
+    const moved = found.find((a) => location(a) !== location(first));
+    if (moved) {
+      return `${label}: the binary's sites keep it in different places (${first.spec} at one, ${moved.spec} at another), which one expression cannot read`;
+    }
+    const wrong = found.find((a) => a.size !== want.size || (want.signed !== 'any' && a.signed !== want.signed));
+    if (wrong) {
+      return `${label}: the catalogue reads ${describe(want.size, want.signed)}, the binary's note says ${noteSays(wrong)}`;
     }
   }
   return undefined;
 }
+
+const location = (a: NoteArg) => a.spec.slice(a.spec.indexOf('@') + 1);
 
 function noteSays(a: NoteArg): string {
   return `${a.size} ${a.size === 1 ? 'byte' : 'bytes'} ${a.signed ? 'signed' : 'unsigned'} (${a.spec})`;

@@ -34,6 +34,9 @@ SEMAPHORE(udp, block_send_start);
 SEMAPHORE(udp, block_race_winner);
 SEMAPHORE(udp, block_race_time);
 SEMAPHORE(validation, block_connected);
+/* Bitcoin Core's probe with the most arguments (8): bpftrace 0.17 reads only the first 6 by argN, so
+ * the agent reads it from the locations in the note. Not counted by -k: -R waits for it. */
+SEMAPHORE(mempool, replaced);
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t report_requested = 0;
@@ -41,12 +44,13 @@ static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 static void on_report(int sig) { (void)sig; report_requested = 1; }
 
 static uint64_t rng = 88172645463325252ULL;
-static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
+static uint64_t xorshift(uint64_t *state) {
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return *state;
 }
+static uint64_t rnd(void) { return xorshift(&rng); }
 static double unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 /* Log-uniform: block timings and sizes spread over orders of magnitude. */
 static double logu(double lo, double hi) { return lo * pow(hi / lo, unit()); }
@@ -84,10 +88,10 @@ static void put_str(const char *key, const char *s) { put_hex(key, (const unsign
 static void report_semaphores(void) {
   printf("{\"semaphores\":{\"udp:block_reconstructed\":%u,\"udp:block_reconstruction_detail\":%u,"
          "\"udp:block_send_start\":%u,\"udp:block_race_winner\":%u,\"udp:block_race_time\":%u,"
-         "\"validation:block_connected\":%u}}\n",
+         "\"validation:block_connected\":%u,\"mempool:replaced\":%u}}\n",
          udp_block_reconstructed_semaphore, udp_block_reconstruction_detail_semaphore,
          udp_block_send_start_semaphore, udp_block_race_winner_semaphore,
-         udp_block_race_time_semaphore, validation_block_connected_semaphore);
+         udp_block_race_time_semaphore, validation_block_connected_semaphore, mempool_replaced_semaphore);
   fflush(stdout);
 }
 
@@ -95,6 +99,39 @@ static int active_count(void) {
   return (udp_block_reconstructed_semaphore > 0) + (udp_block_reconstruction_detail_semaphore > 0) +
          (udp_block_send_start_semaphore > 0) + (udp_block_race_winner_semaphore > 0) +
          (udp_block_race_time_semaphore > 0) + (validation_block_connected_semaphore > 0);
+}
+
+/* mempool:replaced draws from its own generator, so enabling it leaves every other probe's values as they were. */
+static uint64_t replaced_rng = 0x2545F4914F6CDD1DULL;
+static uint64_t replaced_rnd(void) { return xorshift(&replaced_rng); }
+
+/* One replacement per block; the first blocks carry the extremes of each type, which a reader with
+ * the wrong width or sign gets visibly wrong (INT32_MIN, -1, UINT64_MAX, 2^63). */
+static void fire_replaced(long b, int32_t h) {
+  unsigned char replaced[32], replacement[32];
+  for (int i = 0; i < 32; i++) replaced[i] = (unsigned char)replaced_rnd();
+  for (int i = 0; i < 32; i++) replacement[i] = (unsigned char)replaced_rnd();
+  int32_t old_vsize = 100 + (int32_t)(replaced_rnd() % 100000);
+  int64_t old_fee = (int64_t)(replaced_rnd() % 10000000);
+  uint64_t entry = 1700000000 + replaced_rnd() % 100000000;
+  int32_t new_vsize = 100 + (int32_t)(replaced_rnd() % 100000);
+  int64_t new_fee = old_fee + 1 + (int64_t)(replaced_rnd() % 10000000);
+  _Bool by_tx = (b & 1) == 0;
+  switch (b % 4) {
+    case 0: old_vsize = INT32_MIN, old_fee = INT64_MIN, entry = UINT64_MAX, new_vsize = INT32_MAX, new_fee = INT64_MAX; break;
+    case 1: old_vsize = -1, old_fee = -1, entry = 1ULL << 63, new_vsize = 0, new_fee = -123456789012LL; break;
+    case 2: entry = 0; break;
+    default: break;
+  }
+  STAP_PROBE8(mempool, replaced, replaced, old_vsize, old_fee, entry, replacement, new_vsize, new_fee, by_tx);
+  /* 64-bit values as strings: JSON numbers lose precision beyond 2^53 in the tests that read them. */
+  printf("{\"probe\":\"mempool:replaced\",\"height\":%d,\"replaced_vsize\":%d,\"replaced_fee\":\"%lld\","
+         "\"replaced_entry_time\":\"%llu\",\"replacement_vsize\":%d,\"replacement_fee\":\"%lld\","
+         "\"replaced_by_tx\":%d",
+         h, old_vsize, (long long)old_fee, (unsigned long long)entry, new_vsize, (long long)new_fee, by_tx);
+  put_hex("replaced_txid_hex", replaced, 32);
+  put_hex("replacement_txid_hex", replacement, 32);
+  printf("}\n");
 }
 
 static double now_s(void) {
@@ -112,13 +149,14 @@ static void sleep_s(double s) {
 static void usage(void) {
   fprintf(stderr,
           "usage: bitcoind-sim [-n BLOCKS] [-r RATE] [-s SEED] [-H HEIGHT] [-w SECS] [-k PROBES]\n"
-          "                    [-x] [-e] [-u] [-l]\n"
+          "                    [-R] [-x] [-e] [-u] [-l]\n"
           "  -n BLOCKS  blocks to fire (default 10; 0 = until SIGTERM)\n"
           "  -r RATE    blocks per second (default 0 = as fast as possible)\n"
           "  -s SEED    random seed (default 1)\n"
           "  -H HEIGHT  first block height (default 800000)\n"
           "  -w SECS    first wait until PROBES semaphores are enabled (exit 3 on timeout)\n"
-          "  -k PROBES  how many semaphores -w waits for (default 4)\n"
+          "  -k PROBES  how many semaphores -w waits for (default 4; mempool:replaced's is not counted)\n"
+          "  -R         -w also waits for mempool:replaced's semaphore\n"
           "  -x         hostile peer strings (spaces, quotes, newlines, invalid UTF-8, 127 bytes)\n"
           "  -e         edge values: negative durations, zero chunks and times, reorgs\n"
           "  -u         connect time in microseconds, as bitcoind v23 and v24 pass it\n"
@@ -130,8 +168,8 @@ int main(int argc, char **argv) {
   long blocks = 10, seed = 1, wait_s = 0, want = 4;
   int32_t height = 800000;
   double rate = 0;
-  int hostile = 0, edge = 0, micros = 0, linger = 0, opt;
-  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:xeulh")) != -1) {
+  int hostile = 0, edge = 0, micros = 0, linger = 0, want_replaced = 0, opt;
+  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:Rxeulh")) != -1) {
     switch (opt) {
       case 'n': blocks = atol(optarg); break;
       case 'r': rate = atof(optarg); break;
@@ -139,6 +177,7 @@ int main(int argc, char **argv) {
       case 'H': height = (int32_t)atol(optarg); break;
       case 'w': wait_s = atol(optarg); break;
       case 'k': want = atol(optarg); break;
+      case 'R': want_replaced = 1; break;
       case 'x': hostile = 1; break;
       case 'e': edge = 1; break;
       case 'u': micros = 1; break;
@@ -148,6 +187,8 @@ int main(int argc, char **argv) {
   }
   rng ^= (uint64_t)seed * 0x9E3779B97F4A7C15ULL;
   if (rng == 0) rng = 1;
+  replaced_rng ^= (uint64_t)seed * 0xBF58476D1CE4E5B9ULL;
+  if (replaced_rng == 0) replaced_rng = 1;
   signal(SIGTERM, on_stop);
   signal(SIGINT, on_stop);
   signal(SIGUSR1, on_report);
@@ -156,7 +197,7 @@ int main(int argc, char **argv) {
 
   if (wait_s > 0) {
     double deadline = now_s() + wait_s;
-    while (active_count() < want) {
+    while (active_count() < want || (want_replaced && !ACTIVE(mempool, replaced))) {
       if (now_s() > deadline || stop_requested) {
         report_semaphores();
         fprintf(stderr, "bitcoind-sim: only %d of %ld semaphores enabled after %lds\n", active_count(), want, wait_s);
@@ -254,6 +295,7 @@ int main(int argc, char **argv) {
              "\"sigops\":%lld,\"connect_time\":%lld}\n",
              h, (unsigned long long)txs, inputs, (long long)sigops, (long long)connect);
     }
+    if (ACTIVE(mempool, replaced)) fire_replaced(b, h);
     fired_blocks++;
     fflush(stdout);
   }

@@ -127,7 +127,7 @@ ebpfTest('SIGTERM: exit 0, no bpftrace left, every semaphore back to 0; a second
     const { code, ms } = await agent.stop('SIGTERM');
     assert.equal(code, 0);
     assert.ok(ms < 5000, `stopped in ${ms} ms`);
-    assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0, 0]);
     assert.ok(
       !allProcs().some((p) => p.pid === bpftracePid || (p.name === 'bpftrace' && cmdline(p.pid).includes(bin))),
       'no bpftrace remains',
@@ -141,7 +141,7 @@ ebpfTest('SIGTERM: exit 0, no bpftrace left, every semaphore back to 0; a second
     const second = await again.waitExit(5000);
     assert.equal(second.code, 1);
     assert.match(again.output, /SIGINT again: exiting now/);
-    await eventually(async () => assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0]));
+    await eventually(async () => assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0, 0]));
   } finally {
     await agent.stop();
     await sim.stop();
@@ -274,7 +274,7 @@ ebpfTest(
       await new Promise((r) => setTimeout(r, 3500));
       assert.deepEqual(
         Object.values(await sim.semaphores()),
-        [0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
         'the abandoned bpftrace never attached',
       );
       assert.ok(!allProcs().some((p) => p.name === 'bpftrace' && cmdline(p.pid).includes(bin)), 'no bpftrace remains');

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { CLI } from '../helpers/agent.js';
 import { allProcs, cmdline } from '../helpers/procs.js';
 
@@ -194,7 +195,9 @@ test('a port already in use: one line naming the address, exit 1, nothing left r
     assert.match(r.out, new RegExp(`cannot listen for /metrics on 127\\.0\\.0\\.1:${port}: address already in use`));
     assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
     await new Promise((res) => setTimeout(res, 300));
-    assert.ok(!allProcs().some((p) => cmdline(p.pid).includes('privsep/worker.js')), 'the metrics process is gone');
+    // This build's worker only: agents of other checkouts may be running on the same machine.
+    const worker = new URL('privsep/worker.js', pathToFileURL(CLI)).pathname;
+    assert.ok(!allProcs().some((p) => cmdline(p.pid).includes(worker)), 'the metrics process is gone');
   } finally {
     busy.close();
     proc.kill();
