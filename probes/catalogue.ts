@@ -163,6 +163,29 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       `Block reconstructed: height=${e.height} chunks_used=${e.chunks_used} chunks_received=${e.chunks_recvd} duration=${(e.duration_us / 1000).toFixed(1)}ms`,
   }),
   tracepoint({
+    probe: 'udp:block_reconstruction_detail',
+    eventType: 'block_reconstruction_detail',
+    args: [
+      { name: 'hash', type: 'str' },
+      { name: 'height', type: 'i32' },
+      { name: 'missing_tx_count', type: 'u32' },
+      { name: 'missing_tx_bytes', type: 'u64' },
+      { name: 'mempool_tx_count', type: 'u32' },
+      { name: 'total_tx_count', type: 'u32' },
+      { name: 'all_tx_from_mempool', type: 'u32' },
+    ],
+    updates: [
+      { metric: 'missingTx', observe: 'missing_tx_count' },
+      { metric: 'missingTxBytes', observe: 'missing_tx_bytes' },
+      { metric: 'mempoolTx', observe: 'mempool_tx_count' },
+      // 1 or 0: the sum is the number of blocks built from the mempool alone.
+      { metric: 'allTxFromMempool', add: 'all_tx_from_mempool' },
+    ],
+    shows: ['height', 'missing_tx_count', 'missing_tx_bytes', 'mempool_tx_count', 'total_tx_count'],
+    describe: (e) =>
+      `Block reconstruction detail: height=${e.height} missing_tx=${e.missing_tx_count} missing_bytes=${e.missing_tx_bytes} from_mempool=${e.mempool_tx_count}/${e.total_tx_count}`,
+  }),
+  tracepoint({
     probe: 'udp:block_send_start',
     eventType: 'block_send_start',
     args: [],

@@ -149,6 +149,33 @@ export const METRICS = {
     help: 'Height of the block most recently rebuilt from FIBRE/UDP chunks (udp:block_reconstructed argument 7)',
     labels: ['node'],
   },
+  missingTx: {
+    name: 'fibre_block_missing_tx_count',
+    kind: 'histogram',
+    help: 'Transactions of a FIBRE-reconstructed block that were not in the mempool',
+    labels: ['node'],
+    buckets: [0, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2000, 5000, 10000],
+  },
+  missingTxBytes: {
+    name: 'fibre_block_missing_tx_bytes',
+    kind: 'histogram',
+    help: 'Bytes of the transactions a FIBRE-reconstructed block missed from the mempool',
+    labels: ['node'],
+    buckets: [100, 500, 1000, 5000, 10000, 50000, 100000, 250000, 500000, 1000000, 2000000, 4000000],
+  },
+  mempoolTx: {
+    name: 'fibre_block_mempool_tx_count',
+    kind: 'histogram',
+    help: 'Transactions of a FIBRE-reconstructed block found in the mempool',
+    labels: ['node'],
+    buckets: [0, 1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000],
+  },
+  allTxFromMempool: {
+    name: 'fibre_block_all_tx_from_mempool_total',
+    kind: 'counter',
+    help: 'FIBRE-reconstructed blocks whose every transaction was already in the mempool',
+    labels: ['node'],
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

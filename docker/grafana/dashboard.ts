@@ -438,6 +438,46 @@ function deliveryRow(b: dashboard.DashboardBuilder): void {
   );
 }
 
+function reconstructionDetailRow(b: dashboard.DashboardBuilder): void {
+  b.withRow(new dashboard.RowBuilder('FIBRE reconstruction detail').id(nextId++));
+  b.withPanel(
+    series(
+      'Transactions missing from the mempool',
+      'Per FIBRE-reconstructed block: transactions that had to come over the wire (udp:block_reconstruction_detail), median and p95.',
+      [
+        { expr: quantile(0.5, M.missingTx), legend: '{{node}} p50' },
+        { expr: quantile(0.95, M.missingTx), legend: '{{node}} p95' },
+      ],
+      { unit: 'short', min: 0, interval: BLOCK_INTERVAL, axisLabel: 'transactions' },
+    ),
+  );
+  b.withPanel(
+    series(
+      'Bytes missing from the mempool',
+      'Per FIBRE-reconstructed block: bytes of the transactions the mempool did not have, median and p95.',
+      [
+        { expr: quantile(0.5, M.missingTxBytes), legend: '{{node}} p50' },
+        { expr: quantile(0.95, M.missingTxBytes), legend: '{{node}} p95' },
+      ],
+      { unit: 'bytes', min: 0, interval: BLOCK_INTERVAL },
+    ),
+  );
+  b.withPanel(
+    series(
+      'Mempool hits',
+      'Transactions found in the mempool per reconstructed block (median), and the share of blocks built from the mempool alone.',
+      [
+        { expr: quantile(0.5, M.mempoolTx), legend: '{{node}} mempool transactions p50' },
+        {
+          expr: `sum by (node) (${rate(M.allTxFromMempool)}) / sum by (node) (${rate(M.blocksReconstructed)})`,
+          legend: '{{node}} all from mempool (share)',
+        },
+      ],
+      { unit: 'short', min: 0, interval: BLOCK_INTERVAL },
+    ),
+  );
+}
+
 function validationRow(b: dashboard.DashboardBuilder): void {
   b.withRow(new dashboard.RowBuilder('Block validation').id(nextId++));
   b.withPanel(
@@ -539,6 +579,7 @@ export function buildDashboard(): dashboard.Dashboard {
     .withVariable(nodeVariable());
   overviewRow(b);
   relayRow(b);
+  reconstructionDetailRow(b);
   deliveryRow(b);
   validationRow(b);
   agentRow(b);

@@ -101,9 +101,12 @@ static int active_count(void) {
          (udp_block_race_time_semaphore > 0) + (validation_block_connected_semaphore > 0);
 }
 
-/* mempool:replaced draws from its own generator, so enabling it leaves every other probe's values as they were. */
+/* mempool:replaced and udp:block_reconstruction_detail draw from generators of their own, so enabling
+ * them leaves every other probe's values as they were. */
 static uint64_t replaced_rng = 0x2545F4914F6CDD1DULL;
 static uint64_t replaced_rnd(void) { return xorshift(&replaced_rng); }
+static uint64_t detail_rng = 0x9FB21C651E98DF25ULL;
+static uint64_t detail_rnd(void) { return xorshift(&detail_rng); }
 
 /* One replacement per block; the first blocks carry the extremes of each type, which a reader with
  * the wrong width or sign gets visibly wrong (INT32_MIN, -1, UINT64_MAX, 2^63). */
@@ -189,6 +192,8 @@ int main(int argc, char **argv) {
   if (rng == 0) rng = 1;
   replaced_rng ^= (uint64_t)seed * 0xBF58476D1CE4E5B9ULL;
   if (replaced_rng == 0) replaced_rng = 1;
+  detail_rng ^= (uint64_t)seed * 0x94D049BB133111EBULL;
+  if (detail_rng == 0) detail_rng = 1;
   signal(SIGTERM, on_stop);
   signal(SIGINT, on_stop);
   signal(SIGUSR1, on_report);
@@ -256,7 +261,9 @@ int main(int argc, char **argv) {
         printf("}\n");
       }
       if (UDP_ACTIVE(block_reconstruction_detail)) {
-        uint32_t total = 1 + rnd() % 5000, missing = (uint32_t)(rnd() % (total / 10 + 1));
+        /* About a third of blocks come entirely from the mempool; the rest miss up to a tenth. */
+        uint32_t total = 1 + detail_rnd() % 5000;
+        uint32_t missing = detail_rnd() % 3 == 0 ? 0 : (uint32_t)(detail_rnd() % (total / 10 + 1));
         uint64_t missing_bytes = (uint64_t)missing * 400;
         uint32_t from_mempool = total - missing, all = missing == 0;
         STAP_PROBE7(udp, block_reconstruction_detail, hash_hex, h, missing, missing_bytes, from_mempool, total, all);

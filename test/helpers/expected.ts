@@ -17,6 +17,9 @@ export interface ExpectedSample {
 const DURATION = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const CHUNKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const TXS = [1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000];
+const MISSING_TX = [0, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2000, 5000, 10000];
+const MISSING_BYTES = [100, 500, 1000, 5000, 10000, 50000, 100000, 250000, 500000, 1000000, 2000000, 4000000];
+const MEMPOOL_TX = [0, 1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000];
 
 /** The documented peer label: the peer's string as UTF-8, each invalid sequence as U+FFFD. */
 export function peerLabel(bytes: Buffer): string {
@@ -46,6 +49,7 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
   const winners = of('udp:block_race_winner');
   const connected = of('validation:block_connected');
   const sent = of('udp:block_send_start');
+  const detail = of('udp:block_reconstruction_detail');
   const n = (e: SimEvent, k: string) => Number(e[k]);
   const out: ExpectedSample[] = [
     { name: 'fibre_blocks_reconstructed_total', labels: { node }, value: rec.length },
@@ -55,6 +59,16 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
     { name: 'bitcoin_blocks_connected_total', labels: { node }, value: connected.length },
     { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_reconstructed' }, value: rec.length },
     { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_send_start' }, value: sent.length },
+    {
+      name: 'fibre_exporter_events_processed_total',
+      labels: { event_type: 'block_reconstruction_detail' },
+      value: detail.length,
+    },
+    {
+      name: 'fibre_block_all_tx_from_mempool_total',
+      labels: { node },
+      value: detail.reduce((a, e) => a + n(e, 'all_tx_from_mempool'), 0),
+    },
     { name: 'fibre_exporter_events_processed_total', labels: { event_type: 'block_delivery' }, value: winners.length },
     {
       name: 'fibre_exporter_events_processed_total',
@@ -80,6 +94,12 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
         durations.map((d) => d / 1e6),
       ),
     );
+  }
+  if (detail.length) {
+    const column = (k: string) => detail.map((e) => n(e, k));
+    out.push(...histogram('fibre_block_missing_tx_count', node, MISSING_TX, column('missing_tx_count')));
+    out.push(...histogram('fibre_block_missing_tx_bytes', node, MISSING_BYTES, column('missing_tx_bytes')));
+    out.push(...histogram('fibre_block_mempool_tx_count', node, MEMPOOL_TX, column('mempool_tx_count')));
   }
   const connectDiv = connectUnit === 'us' ? 1e6 : 1e9;
   const times = connected.map((e) => n(e, 'connect_time') / connectDiv).filter((s) => s > 0);

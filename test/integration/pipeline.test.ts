@@ -6,12 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
 import { buildSim, Sim } from '../helpers/sim.js';
 import { slowBpftrace } from '../helpers/slow-bpftrace.js';
+
+/** The catalogue's probes: the full simulator has every one. */
+const PROBES = TRACEPOINTS.map((t) => t.probe);
 
 ebpfTest('every metric matches what the simulator fired, hostile peer strings included', async () => {
   const bin = buildSim('full');
@@ -35,16 +39,11 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
     await agent.waitFor(/Waiting for FIBRE events/);
     const after = await agent.health();
     assert.equal(after.status, 200);
-    assert.deepEqual(after.body, { status: 'ok', probes_attached: 4 });
-    for (const p of [
-      'udp:block_reconstructed',
-      'udp:block_send_start',
-      'udp:block_race_winner',
-      'validation:block_connected',
-    ]) {
+    assert.deepEqual(after.body, { status: 'ok', probes_attached: PROBES.length });
+    for (const p of PROBES) {
       assert.match(agent.output, new RegExp(`\\[INFO\\] fibre-agent: Attached probe: ${p}\n`));
     }
-    assert.match(agent.output, /Attached 4\/4 probes successfully/);
+    assert.match(agent.output, new RegExp(`Attached ${PROBES.length}/${PROBES.length} probes successfully`));
     assert.match(agent.output, new RegExp(`Prometheus metrics: http://127.0.0.1:${agent.port}/metrics`));
     assert.match(agent.output, new RegExp(`Health check: http://127.0.0.1:${agent.healthPort}/health`));
     assert.match(agent.output, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[INFO\] fibre-agent: fibre-agent v\d+\.\d+\.\d+$/m);
@@ -64,7 +63,7 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
       expected.filter((s) => s.name === 'fibre_block_deliveries_total').length,
       'no delivery series beyond those fired',
     );
-    assert.equal(sample(e, 'fibre_exporter_probes_attached'), 4);
+    assert.equal(sample(e, 'fibre_exporter_probes_attached'), PROBES.length);
     assert.equal(sample(e, 'fibre_exporter_up'), 1);
     assert.equal(sample(e, 'fibre_exporter_info', { version: '0.1.0', node_name: 'testnode', bitcoind_path: bin }), 1);
     for (const s of samplesOf(e, 'fibre_exporter_errors_total'))
@@ -75,7 +74,11 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
     assert.equal(agent.output.match(/Block delivery: height=\d+ mechanism=\w+ peer=/g)?.length, winners);
     assert.match(agent.output, /Block connected: height=\d+ tx_count=\d+ connection_time=\d+\.\dms/);
 
-    assert.deepEqual(Object.values(await sim.semaphores()).filter((v) => v > 0).length, 4, 'four semaphores enabled');
+    assert.deepEqual(
+      Object.values(await sim.semaphores()).filter((v) => v > 0).length,
+      PROBES.length,
+      'a semaphore enabled for every probe of the catalogue',
+    );
     const stop = await agent.stop('SIGTERM');
     assert.equal(stop.code, 0);
     assert.ok(stop.ms < 5000, `stopped in ${stop.ms}ms`);
@@ -98,8 +101,8 @@ ebpfTest(
     try {
       await agent.waitFor(/Waiting for FIBRE events/);
       assert.match(agent.output, /Attached probe: validation:block_connected/);
-      assert.match(agent.output, /Attached 1\/4 probes successfully/);
-      for (const p of ['udp:block_reconstructed', 'udp:block_send_start', 'udp:block_race_winner']) {
+      assert.match(agent.output, new RegExp(`Attached 1/${PROBES.length} probes successfully`));
+      for (const p of PROBES.filter((x) => x.startsWith('udp:'))) {
         assert.match(agent.output, new RegExp(`\\[WARNING\\] fibre-agent: Probe not in binary, not attached: ${p}`));
       }
       await sim.waitDone();
@@ -110,7 +113,7 @@ ebpfTest(
       assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'public' }), 0);
       assert.equal((await agent.health()).status, 200);
       const logged = readFileSync(logFile, 'utf8');
-      assert.match(logged, /\[INFO\] fibre-agent: Attached 1\/4 probes successfully/);
+      assert.match(logged, new RegExp(`\\[INFO\\] fibre-agent: Attached 1/${PROBES.length} probes successfully`));
       assert.match(
         logged,
         /\[INFO\] fibre-agent: Metrics endpoint basic auth: disabled/,
@@ -158,7 +161,7 @@ ebpfTest('the demo: the real pipeline against the simulator, blocks arriving, an
   const agent = await AgentProc.start(['demo', '--block-interval', '0.2']);
   try {
     await agent.waitFor(/Demo: simulated bitcoind \S+ \(pid \d+\), one block every 0\.2s/);
-    await agent.waitFor(/Attached 4\/4 probes successfully/);
+    await agent.waitFor(new RegExp(`Attached ${PROBES.length}/${PROBES.length} probes successfully`));
     const simPid = Number(/\(pid (\d+)\), one block/.exec(agent.output)?.[1]);
     await eventually(async () => {
       const e = parseExposition(await agent.metrics());

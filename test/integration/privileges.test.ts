@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
 import { AgentProc, CLI, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { parseExposition, sample } from '../helpers/exposition.js';
@@ -46,7 +47,7 @@ ebpfTest(
       await eventually(async () => {
         const e = parseExposition(await agent.metrics());
         assert.equal(sample(e, 'bitcoin_blocks_connected_total', { node: 'localhost' }), 40);
-        assert.equal(sample(e, 'fibre_exporter_probes_attached'), 4);
+        assert.equal(sample(e, 'fibre_exporter_probes_attached'), TRACEPOINTS.length);
       });
     } finally {
       await agent.stop();

@@ -3,6 +3,7 @@
  * shutdown leaving nothing attached, and the kernel dropping events when its buffer is too small.
  */
 import assert from 'node:assert/strict';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { assertSamples, expectedSamples } from '../helpers/expected.js';
@@ -105,7 +106,7 @@ ebpfTest('bpftrace killed: counted, logged with its exit, restarted after a back
     await eventually(async () => {
       const e = parseExposition(await agent.metrics());
       assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'bpftrace_exit' }), 1);
-      assert.equal(sample(e, 'fibre_exporter_probes_attached'), 4);
+      assert.equal(sample(e, 'fibre_exporter_probes_attached'), TRACEPOINTS.length);
       assert.ok((counters(await agent.metrics())[0] as number) > before, 'events flow again');
     });
     assert.equal((await agent.health()).status, 200);
@@ -163,12 +164,7 @@ ebpfTest(
     const agent = await AgentProc.start(['-b', bin, '--perf-buffer-pages', '1', '--aggregation', 'events']);
     try {
       await sim.waitDone();
-      const attached = new Set([
-        'udp:block_reconstructed',
-        'udp:block_send_start',
-        'udp:block_race_winner',
-        'validation:block_connected',
-      ]);
+      const attached = new Set(TRACEPOINTS.map((t) => t.probe));
       const fired = sim.events.filter((e) => attached.has(e.probe)).length;
       const e = await eventually(async () => {
         const x = parseExposition(await agent.metrics());

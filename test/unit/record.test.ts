@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from '../../agent/record/peer-label.js';
-import { MECHANISM } from '../../probes/catalogue.js';
+import { MECHANISM, TRACEPOINTS } from '../../probes/catalogue.js';
 import { knownIndex, knownValue } from '../../probes/protocol.js';
 import { sample, samplesOf } from '../helpers/exposition.js';
 import { hex, ingestPipeline } from '../helpers/ingest.js';
@@ -81,8 +81,16 @@ test('per event, values out of range: negative durations and times are counted, 
 
 test('kernel maps: each read replaces the last; a new attempt keeps the previous totals, so counters never go backwards', async () => {
   const { feed, scrape } = ingestPipeline();
-  feed('ready 1', '@c_blocksSent: 5', '@ev[1]: 5', '@h_txPerBlock[0]: 2', '@h_txPerBlock[3]: 1', '@s_txPerBlock: 81');
-  feed('@c_blocksSent: 7', '@ev[1]: 7', '@g_lastHeight: 800123', '@oor: 2', '@dirty: 0');
+  const sendStart = TRACEPOINTS.findIndex((t) => t.probe === 'udp:block_send_start');
+  feed(
+    'ready 1',
+    '@c_blocksSent: 5',
+    `@ev[${sendStart}]: 5`,
+    '@h_txPerBlock[0]: 2',
+    '@h_txPerBlock[3]: 1',
+    '@s_txPerBlock: 81',
+  );
+  feed('@c_blocksSent: 7', `@ev[${sendStart}]: 7`, '@g_lastHeight: 800123', '@oor: 2', '@dirty: 0');
   let e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 7, 'an absolute read, not an increment');
   assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
@@ -126,7 +134,7 @@ test('every counter series starts at 0 and the info gauge carries version, node 
   ]) {
     assert.equal(sample(e, name, { node: 'n1' }), 0, name);
   }
-  assert.equal(samplesOf(e, 'fibre_exporter_events_processed_total').length, 4);
+  assert.equal(samplesOf(e, 'fibre_exporter_events_processed_total').length, TRACEPOINTS.length);
   assert.equal(sample(e, 'fibre_exporter_info', { version: '9.9.9', node_name: 'n1', bitcoind_path: '/b' }), 1);
   assert.equal(sample(e, 'fibre_exporter_up'), 1);
   assert.equal(sample(e, 'fibre_exporter_probes_attached'), 0);
