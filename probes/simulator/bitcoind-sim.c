@@ -252,7 +252,12 @@ int main(int argc, char **argv) {
       if (edge && unit() < 0.2) used = 0, recvd = 0;
       if (edge && unit() < 0.2) dur_us = unit() < 0.5 ? -1 : -(int64_t)(rnd() % 100000);
       if (UDP_ACTIVE(block_reconstructed)) {
+#ifdef WIDE_RECONSTRUCTED_HEIGHT
+        /* A build whose note disagrees with the catalogue (height as 8 bytes): the agent must refuse it. */
+        STAP_PROBE7(udp, block_reconstructed, hash_hex, udp_peer, used, recvd, npeer, dur_us, (int64_t)h);
+#else
         STAP_PROBE7(udp, block_reconstructed, hash_hex, udp_peer, used, recvd, npeer, dur_us, h);
+#endif
         printf("{\"probe\":\"udp:block_reconstructed\",\"height\":%d,\"chunks_used\":%u,\"chunks_recvd\":%u,"
                "\"num_peers\":%u,\"duration_us\":%lld",
                h, used, recvd, npeer, (long long)dur_us);

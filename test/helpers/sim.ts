@@ -8,14 +8,19 @@ const SOURCE = new URL('../../../probes/simulator/bitcoind-sim.c', import.meta.u
 const built = new Map<string, string>();
 let dir: string | undefined;
 
-/** 'full' has every FIBRE probe; 'noudp' is like bitcoind from the public tree: block_connected only. */
-export function buildSim(variant: 'full' | 'noudp' = 'full', name?: string): string {
+const FLAGS = { full: [], noudp: ['-DNO_UDP_PROBES'], wideheight: ['-DWIDE_RECONSTRUCTED_HEIGHT'] } as const;
+
+/**
+ * 'full' has every FIBRE probe; 'noudp' is like bitcoind from the public tree: block_connected only;
+ * 'wideheight' passes udp:block_reconstructed's height as 8 bytes, against the catalogue's i32.
+ */
+export function buildSim(variant: keyof typeof FLAGS = 'full', name?: string): string {
   const key = `${variant}/${name ?? ''}`;
   const hit = built.get(key);
   if (hit) return hit;
   dir ??= mkdtempSync(join(tmpdir(), 'fibre-sim-'));
   const out = join(dir, name ?? `bitcoind-${variant}`);
-  execFileSync('gcc', ['-O2', ...(variant === 'noudp' ? ['-DNO_UDP_PROBES'] : []), '-o', out, SOURCE, '-lm']);
+  execFileSync('gcc', ['-O2', ...FLAGS[variant], '-o', out, SOURCE, '-lm']);
   built.set(key, out);
   return out;
 }

@@ -127,6 +127,35 @@ ebpfTest(
   },
 );
 
+for (const aggregation of ['kernel', 'events'] as const) {
+  ebpfTest(
+    `--aggregation ${aggregation}: edge values (negative durations and times, zero chunks, reorgs) are exact`,
+    async () => {
+      // The probe bodies in the kernel and the agent's per-event recording apply the same rules.
+      const bin = buildSim('full');
+      const sim = await Sim.start(bin, ['-n', '400', '-w', '60', '-e', '-s', '17', '-l']);
+      const agent = await AgentProc.start(['-b', bin, '--aggregation', aggregation]);
+      try {
+        await sim.waitDone();
+        const expected = expectedSamples(sim.events, 'localhost');
+        const outOfRange =
+          sim.events.filter((e) => e.probe === 'udp:block_reconstructed' && Number(e.duration_us) < 0).length +
+          sim.events.filter((e) => e.probe === 'validation:block_connected' && Number(e.connect_time) < 0).length;
+        assert.ok(outOfRange > 10, 'the run has negative values');
+        expected.push({
+          name: 'fibre_exporter_errors_total',
+          labels: { error_type: 'value_out_of_range' },
+          value: outOfRange,
+        });
+        await eventually(async () => assertSamples(await agent.metrics(), expected));
+      } finally {
+        await agent.stop();
+        await sim.stop();
+      }
+    },
+  );
+}
+
 ebpfTest('connect time in microseconds (bitcoind v23, v24) with --connect-time-unit us', async () => {
   const bin = buildSim('full');
   const sim = await Sim.start(bin, ['-n', '80', '-w', '60', '-u', '-s', '5', '-l']);
@@ -140,6 +169,26 @@ ebpfTest('connect time in microseconds (bitcoind v23, v24) with --connect-time-u
     await sim.stop();
   }
 });
+
+ebpfTest(
+  'a binary whose note disagrees with the catalogue: one line naming the probe and argument, exit 1',
+  async () => {
+    const bin = buildSim('wideheight');
+    const sim = await Sim.start(bin, ['-n', '0', '-r', '5', '-s', '4', '-l']);
+    const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid)]);
+    try {
+      const { code } = await agent.waitExit();
+      assert.equal(code, 1);
+      assert.match(
+        agent.output,
+        /\[ERROR\] fibre-agent: udp:block_reconstructed argument 7 \(height\): the catalogue reads i32, the binary's note says 8 bytes signed \(-8@\S+\)/,
+      );
+      assert.doesNotMatch(agent.output, /Waiting for FIBRE events/, 'nothing was attached with a wrong reading');
+    } finally {
+      await sim.stop();
+    }
+  },
+);
 
 ebpfTest('a binary without USDT probes: the troubleshooting message and exit 1', async () => {
   const sleeper = await Sim.start('/bin/sleep', ['30']).catch(() => undefined);
