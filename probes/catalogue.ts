@@ -234,6 +234,8 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
         zero: 'skip',
       },
       { metric: 'txPerBlock', observe: 'tx_count', zero: 'skip' },
+      { metric: 'inputsPerBlock', observe: 'inputs', negative: 'out_of_range' },
+      { metric: 'sigopsPerBlock', observe: 'sigops', negative: 'out_of_range' },
     ],
     shows: ['height', 'tx_count', 'connect_time'],
     describe: (e, f) =>

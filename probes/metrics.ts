@@ -176,6 +176,20 @@ export const METRICS = {
     help: 'FIBRE-reconstructed blocks whose every transaction was already in the mempool',
     labels: ['node'],
   },
+  inputsPerBlock: {
+    name: 'bitcoin_block_inputs',
+    kind: 'histogram',
+    help: 'Transaction inputs in each connected block, the coinbase input included',
+    labels: ['node'],
+    buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000, 50000],
+  },
+  sigopsPerBlock: {
+    name: 'bitcoin_block_sigops',
+    kind: 'histogram',
+    help: 'Signature operation cost of each connected block, as bitcoind reports it to validation:block_connected',
+    labels: ['node'],
+    buckets: [0, 100, 1000, 5000, 10000, 20000, 40000, 80000],
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

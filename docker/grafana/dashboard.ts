@@ -504,6 +504,17 @@ function validationRow(b: dashboard.DashboardBuilder): void {
       { unit: 'short', min: 0, interval: BLOCK_INTERVAL, axisLabel: 'transactions' },
     ),
   );
+  b.withPanel(
+    series(
+      'Inputs and signature operations per block',
+      'Mean transaction inputs and signature operation cost of the connected blocks (validation:block_connected).',
+      [
+        { expr: mean(M.inputsPerBlock), legend: '{{node}} inputs' },
+        { expr: mean(M.sigopsPerBlock), legend: '{{node}} sigops cost' },
+      ],
+      { unit: 'short', min: 0, interval: BLOCK_INTERVAL },
+    ),
+  );
 }
 
 function agentRow(b: dashboard.DashboardBuilder): void {

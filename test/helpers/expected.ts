@@ -106,6 +106,26 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
   if (times.length) out.push(...histogram('bitcoin_block_connection_duration_seconds', node, DURATION, times));
   const txs = connected.map((e) => n(e, 'tx_count')).filter((t) => t > 0);
   if (txs.length) out.push(...histogram('bitcoin_block_tx_count', node, TXS, txs));
+  if (connected.length) {
+    const inputs = [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+    const sigops = [0, 100, 1000, 5000, 10000, 20000, 40000, 80000];
+    out.push(
+      ...histogram(
+        'bitcoin_block_inputs',
+        node,
+        inputs,
+        connected.map((e) => n(e, 'inputs')),
+      ),
+    );
+    out.push(
+      ...histogram(
+        'bitcoin_block_sigops',
+        node,
+        sigops,
+        connected.map((e) => n(e, 'sigops')),
+      ),
+    );
+  }
   const deliveries = new Map<string, ExpectedSample>();
   for (const e of winners) {
     const labels = {

@@ -1,0 +1,86 @@
+/**
+ * A real bitcoind in regtest for the tests: its own data directory, loopback ports, no network, and
+ * bitcoin-cli (BITCOIN_CLI_EXE) to drive it and to ask it what it did.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './agent.js';
+import { withTimeout } from './sim.js';
+
+export class RegtestNode {
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly cliArgs: string[],
+    private readonly cli: string,
+    readonly datadir: string,
+  ) {}
+
+  /** A new node, or (with `datadir`) the same node started again on its chain. */
+  static async start(bitcoind: string, datadir = mkdtempSync(join(tmpdir(), 'fibre-regtest-'))): Promise<RegtestNode> {
+    const cli = process.env.BITCOIN_CLI_EXE;
+    if (!cli) throw new Error('BITCOIN_CLI_EXE is not set (.ci/run sets it beside BITCOIND_EXE)');
+    const rpcport = await freePort();
+    const port = await freePort();
+    const auth = ['-rpcuser=test', '-rpcpassword=test'];
+    const child = spawn(
+      bitcoind,
+      [
+        '-regtest',
+        `-datadir=${datadir}`,
+        `-port=${port}`,
+        `-rpcport=${rpcport}`,
+        '-rpcbind=127.0.0.1',
+        '-rpcallowip=127.0.0.1',
+        '-listen=0',
+        '-dnsseed=0',
+        '-fixedseeds=0',
+        '-printtoconsole=0',
+        ...auth,
+      ],
+      { stdio: 'ignore' },
+    );
+    const node = new RegtestNode(
+      child,
+      ['-regtest', `-datadir=${datadir}`, `-rpcport=${rpcport}`, ...auth],
+      cli,
+      datadir,
+    );
+    await withTimeout(node.rpc('-rpcwait', 'getblockcount'), 60_000, 'bitcoind did not answer RPC');
+    return node;
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** bitcoin-cli with these arguments; the parsed JSON answer, or the plain text. */
+  rpc(...args: string[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      execFile(this.cli, [...this.cliArgs, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`bitcoin-cli ${args.join(' ')}: ${stderr.trim() || err.message}`));
+        else {
+          try {
+            resolve(JSON.parse(stdout));
+          } catch {
+            resolve(stdout.trim());
+          }
+        }
+      });
+    });
+  }
+
+  /** Mines n blocks paying an anyone-can-spend output; returns their hashes. */
+  async mine(n: number): Promise<string[]> {
+    const info = (await this.rpc('getdescriptorinfo', 'raw(51)')) as { descriptor: string };
+    return (await this.rpc('generatetodescriptor', String(n), info.descriptor)) as string[];
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await withTimeout(exited, 60_000, 'bitcoind did not stop');
+  }
+}

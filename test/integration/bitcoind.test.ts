@@ -1,0 +1,67 @@
+/**
+ * The agent on a real bitcoind (v30, USDT on, BITCOIND_EXE) in regtest: what it counts must equal
+ * what bitcoind itself reports over RPC, and a bitcoind started after the agent, and restarted under
+ * it, loses nothing.
+ */
+import assert from 'node:assert/strict';
+import { AgentProc, eventually } from '../helpers/agent.js';
+import { bitcoindTest } from '../helpers/bitcoind.js';
+import { ebpfUnavailable } from '../helpers/ebpf.js';
+import { parseExposition, sample } from '../helpers/exposition.js';
+import { RegtestNode } from '../helpers/regtest.js';
+
+interface Block {
+  height: number;
+  tx: { vin: unknown[] }[];
+}
+
+bitcoindTest(
+  'validation:block_connected on a real bitcoind: counts, heights, transactions and inputs as its RPC reports them',
+  async (_t, bitcoind) => {
+    const missing = ebpfUnavailable();
+    if (missing) throw new Error(`eBPF is unavailable: ${missing}`);
+    // Started first, as at boot: the agent waits for bitcoind and attaches when it runs.
+    const agent = await AgentProc.start(['-b', bitcoind, '-n', 'regtest', '--map-read-interval', '0.2']);
+    let node = await RegtestNode.start(bitcoind);
+    try {
+      await agent.waitFor(/Waiting for FIBRE events/);
+      assert.match(agent.output, /Attached probe: validation:block_connected/);
+      const mined = await node.mine(25);
+      // A restart under the agent: counts carry on.
+      await node.stop();
+      await agent.waitFor(/Detached: bitcoind/);
+      node = await RegtestNode.start(bitcoind, node.datadir);
+      await agent.waitFor(/Re-attached to bitcoind pid/, 30_000);
+      mined.push(...(await node.mine(15)));
+      const blocks: Block[] = [];
+      for (const h of mined) blocks.push((await node.rpc('getblock', h, '2')) as Block);
+      const height = (await node.rpc('getblockcount')) as number;
+      const inputs = blocks.map((b) => b.tx.reduce((a, tx) => a + tx.vin.length, 0));
+      const e = await eventually(async () => {
+        const x = parseExposition(await agent.metrics());
+        assert.equal(sample(x, 'bitcoin_blocks_connected_total', { node: 'regtest' }), blocks.length);
+        return x;
+      }, 20_000);
+      assert.equal(sample(e, 'fibre_last_block_height', { node: 'regtest' }), height);
+      assert.equal(sample(e, 'bitcoin_block_tx_count_count', { node: 'regtest' }), blocks.length);
+      assert.equal(
+        sample(e, 'bitcoin_block_tx_count_sum', { node: 'regtest' }),
+        blocks.reduce((a, b) => a + b.tx.length, 0),
+      );
+      assert.equal(
+        sample(e, 'bitcoin_block_inputs_sum', { node: 'regtest' }),
+        inputs.reduce((a, b) => a + b, 0),
+      );
+      assert.equal(sample(e, 'bitcoin_block_inputs_count', { node: 'regtest' }), blocks.length);
+      assert.equal(sample(e, 'bitcoin_block_sigops_count', { node: 'regtest' }), blocks.length);
+      assert.equal(sample(e, 'bitcoin_block_connection_duration_seconds_count', { node: 'regtest' }), blocks.length);
+      const seconds = sample(e, 'bitcoin_block_connection_duration_seconds_sum', { node: 'regtest' }) as number;
+      assert.ok(seconds > 0 && seconds < blocks.length, `connect times in seconds (${seconds} s for ${blocks.length})`);
+      assert.equal(sample(e, 'fibre_exporter_probes_attached'), 1, 'a public bitcoind has no udp:* probes');
+      assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'decode' }), 0);
+    } finally {
+      await agent.stop();
+      await node.stop();
+    }
+  },
+);
