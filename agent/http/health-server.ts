@@ -5,7 +5,7 @@
  */
 import type { RequestListener } from 'node:http';
 import type { AttachStatus } from '../source/downstream.js';
-import { pathOf, reply } from './metrics-server.js';
+import { pathOf, reply } from './respond.js';
 
 export function healthHandler(status: () => AttachStatus): RequestListener {
   return (req, res) => {

@@ -3,24 +3,14 @@
  * to this port is authenticated before anything else looks at it, whatever its path or method, so no
  * spelling of the path (`/metrics/`, `//metrics`, `/%6Detrics`, absolute-form targets) can bypass it.
  */
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { EXPOSITION_CONTENT_TYPE } from '../export/prometheus.js';
 import type { Logger } from '../log.js';
 import { type BasicAuth, CHALLENGE } from './auth.js';
 import { close, hardenServer, listen, plainServer } from './listen.js';
+import { pathOf, reply } from './respond.js';
 import { loadTls, type TlsMaterial } from './tls.js';
-
-export function pathOf(req: IncomingMessage): string {
-  const target = req.url ?? '';
-  const q = target.indexOf('?');
-  return q === -1 ? target : target.slice(0, q);
-}
-
-export function reply(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
 
 export function metricsHandler(render: () => Promise<string>, log: Logger, auth?: BasicAuth): RequestListener {
   return (req, res) => {
