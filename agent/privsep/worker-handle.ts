@@ -4,17 +4,16 @@
  * supervisor may, an empty bounding set), feeds it bpftrace's bytes on stdin and talks to it over IPC.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
+import { metricsProcessCommand } from '../runtime.js';
 import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
 import { LineSplitter } from '../source/line-splitter.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { Account } from './user.js';
 
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 const STOP_WAIT_MS = 2000;
 const START_WAIT_MS = 30_000;
 
@@ -60,8 +59,7 @@ export class WorkerHandle implements Downstream {
       '--no-new-privs',
       ...(dropBounding ? ['--inh-caps=-all', '--bounding-set=-all'] : []),
       '--',
-      process.execPath,
-      WORKER,
+      ...metricsProcessCommand(),
     ];
     const child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], cwd: '/', env: workerEnv() });
     const handle = new WorkerHandle(child);

@@ -1,19 +1,15 @@
 /** Builds the one bpftrace program the agent runs from the scripts of the probes the binary has. */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { PROBES, type ProbeEntry } from '../../probes/catalogue.js';
 import { READY_LINE } from '../decode/decoder.js';
+import { shippedText } from '../runtime.js';
 import { bpftraceCommand, bpftraceEnv, isNotFound } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
-
-/** probes/ in a checkout and in the installed package (dist/agent/source -> probes). */
-export const PROBES_DIR = fileURLToPath(new URL('../../../probes/', import.meta.url));
 
 export function buildProgram(entries: readonly ProbeEntry[]): string {
   // BEGIN runs once every probe is attached, so its line marks the moment events can arrive.
   const parts = [`BEGIN { printf("${READY_LINE}\\n"); }`];
-  for (const e of entries) parts.push(readFileSync(`${PROBES_DIR}${e.event}.bt`, 'utf8'));
+  for (const e of entries) parts.push(shippedText(`probes/${e.event}.bt`));
   return parts.join('\n');
 }
 
