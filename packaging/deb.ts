@@ -30,13 +30,16 @@ export function packagedUnit(unit: string): string {
     '# is skipped, not failed: the package enables it at install, before anyone could configure it.',
     `ExecCondition=/bin/sh -c 'grep -Eq "^bitcoind_path:[[:space:]]*[^[:space:]#]" /etc/fibre-agent/config.yaml || [ -n "$\${FIBRE_BITCOIND_PATH}" ]'`,
   ].join('\n');
-  return unit
-    .replace(
-      /^# fibre-agent as a systemd service\..*$/m,
-      '# fibre-agent as a systemd service, installed by the fibre-agent package.',
-    )
-    .replace(/^(Description=.*)$/m, '$1\nDocumentation=man:fibre-agent(8)')
-    .replace(execStart, `${condition}\nExecStart=/usr/bin/fibre-agent `);
+  return (
+    unit
+      .replace(
+        /^# fibre-agent as a systemd service\..*$/m,
+        '# fibre-agent as a systemd service, installed by the fibre-agent package.',
+      )
+      .replace(/^(Description=.*)$/m, '$1\nDocumentation=man:fibre-agent(8)')
+      // A function, not a string: a replacement string would read the $$ above as an escaped $.
+      .replace(execStart, () => `${condition}\nExecStart=/usr/bin/fibre-agent `)
+  );
 }
 
 /** config.example.yaml with bitcoind_path commented out: the node's own path is the one edit to make. */
