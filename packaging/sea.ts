@@ -35,6 +35,9 @@ export async function bundle(root: string, outfile: string): Promise<string[]> {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // Node 20's single executable cannot import() at run time; as require() the OTLP exporter's lazy
+    // loads of http and https work.
+    supported: { 'dynamic-import': false },
     define: { FIBRE_AGENT_FILES: JSON.stringify(shippedFiles(root)) },
     metafile: true,
     logLevel: 'warning',

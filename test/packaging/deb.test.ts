@@ -11,9 +11,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSyn
 import { join } from 'node:path';
 import { lookupAccount } from '../../agent/privsep/user.js';
 import { debPath, packageVersion, ROOT } from '../../packaging/build.js';
-import { AgentProc, eventually } from '../helpers/agent.js';
+import { AgentProc, eventually, freePort } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { assertSamples, expectedSamples } from '../helpers/expected.js';
+import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { childrenOf, cmdline, procStatus } from '../helpers/procs.js';
 import { buildSim, Sim } from '../helpers/sim.js';
 
@@ -69,6 +70,9 @@ ebpfTest(
     const built = run(process.execPath, [join(ROOT, 'dist/packaging/build.js')]);
     assert.equal(built.status, 0, `npm run package failed:\n${built.stdout}\n${built.stderr}`);
     const deb = debPath();
+    // Node 20's single executable has no loader for import() at run time: none may survive bundling.
+    const script = readFileSync(join(ROOT, 'dist/package/fibre-agent.cjs'), 'utf8');
+    assert.deepEqual(script.match(/\bimport\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? [], []);
     const accountBefore = lookupAccount('fibre-agent');
     purge(); // what an interrupted earlier run may have left
     try {
@@ -127,42 +131,56 @@ ebpfTest(
         }
       });
 
-      await t.test('attached to the simulator, it serves exact metrics from an unprivileged process', async () => {
-        const sim = await Sim.start(buildSim('full'), ['-n', '40', '-w', '60', '-x', '-s', '23', '-l']);
-        const agent = await AgentProc.start(
-          ['-c', CONF, '-b', buildSim('full'), '-p', String(sim.pid), '-n', 'debnode'],
-          { PATH: SYSTEM_PATH },
-          withoutNode(),
-          [BIN],
-        );
-        try {
-          await agent.waitFor(/Waiting for FIBRE events/);
-          // unshare and sh exec in place, so the child's pid is the supervisor's.
-          const supervisor = agent.child.pid as number;
-          assert.equal(readlinkSync(`/proc/${supervisor}/exe`), BIN);
-          const worker = childrenOf(supervisor).find((k) => cmdline(k.pid).includes('__metrics-process'));
-          assert.ok(worker, `a metrics process among ${childrenOf(supervisor).map((k) => cmdline(k.pid))}`);
-          assert.equal(readlinkSync(`/proc/${worker.pid}/exe`), BIN, 'the metrics process is the same executable');
-          const w = procStatus(worker.pid);
-          assert.equal(w?.uid, lookupAccount('fibre-agent')?.uid, 'runs as fibre-agent');
-          assert.notEqual(w?.uid, 0);
-          assert.equal(w?.capEff, 0n, 'no effective capabilities');
-          assert.equal(w?.capPrm, 0n, 'no permitted capabilities');
-          assert.equal(w?.capBnd, 0n, 'an empty bounding set');
-          assert.equal(w?.noNewPrivs, 1);
+      await t.test(
+        'attached to the simulator, it serves exact metrics from an unprivileged process and pushes OTLP',
+        async () => {
+          const receiver = new OtlpReceiver(await freePort());
+          await receiver.start();
+          const sim = await Sim.start(buildSim('full'), ['-n', '40', '-w', '60', '-x', '-s', '23', '-l']);
+          const agent = await AgentProc.start(
+            [
+              ...['-c', CONF, '-b', buildSim('full'), '-p', String(sim.pid), '-n', 'debnode'],
+              ...['--otlp-endpoint', receiver.url, '--otlp-interval', '0.5'],
+            ],
+            { PATH: SYSTEM_PATH },
+            withoutNode(),
+            [BIN],
+          );
+          try {
+            await agent.waitFor(/Waiting for FIBRE events/);
+            // unshare and sh exec in place, so the child's pid is the supervisor's.
+            const supervisor = agent.child.pid as number;
+            assert.equal(readlinkSync(`/proc/${supervisor}/exe`), BIN);
+            const worker = childrenOf(supervisor).find((k) => cmdline(k.pid).includes('__metrics-process'));
+            assert.ok(worker, `a metrics process among ${childrenOf(supervisor).map((k) => cmdline(k.pid))}`);
+            assert.equal(readlinkSync(`/proc/${worker.pid}/exe`), BIN, 'the metrics process is the same executable');
+            const w = procStatus(worker.pid);
+            assert.equal(w?.uid, lookupAccount('fibre-agent')?.uid, 'runs as fibre-agent');
+            assert.notEqual(w?.uid, 0);
+            assert.equal(w?.capEff, 0n, 'no effective capabilities');
+            assert.equal(w?.capPrm, 0n, 'no permitted capabilities');
+            assert.equal(w?.capBnd, 0n, 'an empty bounding set');
+            assert.equal(w?.noNewPrivs, 1);
 
-          await sim.waitDone();
-          const expected = expectedSamples(sim.events, 'debnode');
-          assert.ok(expected.length > 60, 'the run covers every metric');
-          await eventually(async () => assertSamples(await agent.metrics(), expected));
-          const { code } = await agent.stop();
-          assert.equal(code, 0, agent.output);
-          assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0], 'every probe detached');
-        } finally {
-          await agent.stop();
-          await sim.stop();
-        }
-      });
+            await sim.waitDone();
+            const expected = expectedSamples(sim.events, 'debnode');
+            assert.ok(expected.length > 60, 'the run covers every metric');
+            await eventually(async () => assertSamples(await agent.metrics(), expected));
+            const connected = sim.events.filter((e) => e.probe === 'validation:block_connected').length;
+            await eventually(async () => {
+              const pushed = receiver.last()?.metrics.find((m) => m.name === 'bitcoin_blocks_connected');
+              assert.equal(pushed?.points[0]?.value, connected, 'OTLP carries the same count');
+            }, 20_000);
+            const { code } = await agent.stop();
+            assert.equal(code, 0, agent.output);
+            assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0], 'every probe detached');
+          } finally {
+            await agent.stop();
+            await sim.stop();
+            await receiver.stop();
+          }
+        },
+      );
 
       await t.test('dpkg -r keeps only the configuration; dpkg -P leaves only the account', () => {
         const files = run('dpkg', ['-L', 'fibre-agent'])
