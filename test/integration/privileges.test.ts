@@ -40,7 +40,7 @@ ebpfTest(
       assert.equal(b?.uid, 0, 'bpftrace runs as root, which 0.17 insists on');
       assert.equal(b?.capBnd, only, `bpftrace bounding set ${b?.capBnd.toString(16)}`);
       assert.equal(b?.capEff, only, `bpftrace effective set ${b?.capEff.toString(16)}`);
-      assert.match(agent.output, /Metrics side runs as \w+ \(uid \d+\), pid \d+/);
+      assert.match(agent.output, /Metrics side runs as [\w-]+ \(uid \d+\), pid \d+/);
 
       await sim.waitDone();
       await eventually(async () => {

@@ -134,7 +134,7 @@ test('auth and TLS misconfiguration: one line, exit 2, and the password never ap
       [['--tls-key', '/etc/hostname'], /--tls-key is set without --tls-cert/],
       [
         ['--tls-cert', join(dir, 'unreadable.crt'), '--tls-key', join(dir, 'unreadable.key')],
-        /TLS certificate .*unreadable\.crt: cannot read it \(permission denied for user \w+, which reads it\)/,
+        /TLS certificate .*unreadable\.crt: cannot read it \(permission denied for user [\w-]+, which reads it\)/,
       ],
       [
         [
