@@ -10,6 +10,8 @@ import { CLI } from '../helpers/agent.js';
 import { allProcs, cmdline } from '../helpers/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fibre-cli-'));
+/** This checkout's metrics process: other checkouts may run agents on the same machine. */
+const WORKER = new URL('../../agent/privsep/worker.js', import.meta.url).pathname;
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
@@ -182,7 +184,7 @@ test('a port already in use: one line naming the address, exit 1, nothing left r
     assert.match(r.out, new RegExp(`cannot listen for /metrics on 127\\.0\\.0\\.1:${port}: address already in use`));
     assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
     await new Promise((res) => setTimeout(res, 300));
-    assert.ok(!allProcs().some((p) => cmdline(p.pid).includes('privsep/worker.js')), 'the metrics process is gone');
+    assert.ok(!allProcs().some((p) => cmdline(p.pid).includes(WORKER)), 'the metrics process is gone');
   } finally {
     busy.close();
     proc.kill();
