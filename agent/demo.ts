@@ -5,11 +5,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { ConfigError } from './config/settings.js';
+import { shippedPath } from './runtime.js';
 
-export const SIMULATOR_SOURCE = fileURLToPath(new URL('../../probes/simulator/bitcoind-sim.c', import.meta.url));
+const SIMULATOR_SOURCE = 'probes/simulator/bitcoind-sim.c';
 const INSTALL_HINT = 'install them with: apt-get install -y bpftrace systemtap-sdt-dev gcc';
 
 /** Compiles the simulator; a missing compiler or sys/sdt.h is a ConfigError saying what to install. */
@@ -17,7 +17,7 @@ export function buildSimulator(): Promise<string> {
   // A fresh 0700 directory: a predictable path in /tmp would let another user swap the binary root runs.
   const out = join(mkdtempSync(join(tmpdir(), 'fibre-agent-demo-')), 'bitcoind-sim');
   return new Promise((resolve, reject) => {
-    execFile('gcc', ['-O2', '-o', out, SIMULATOR_SOURCE, '-lm'], (err, _stdout, stderr) => {
+    execFile('gcc', ['-O2', '-o', out, shippedPath(SIMULATOR_SOURCE, dirname(out)), '-lm'], (err, _stdout, stderr) => {
       if (!err) resolve(out);
       else if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         reject(new ConfigError(`the demo needs gcc: ${INSTALL_HINT}`));

@@ -1,17 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { shippedText } from './runtime.js';
 
-/** From package.json, which sits two levels above both agent/ and dist/agent/. */
+/** From package.json, shipped beside the compiled agent or inlined into the executable. */
 export const VERSION: string = (() => {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'fibre-agent' && pkg.version) return pkg.version;
-    } catch {
-      // try the next location
-    }
+  try {
+    const pkg = JSON.parse(shippedText('package.json')) as { name?: string; version?: string };
+    if (pkg.name === 'fibre-agent' && pkg.version) return pkg.version;
+  } catch {
+    // no readable package.json: fall through
   }
   return '0.0.0';
 })();

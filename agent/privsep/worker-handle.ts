@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
@@ -13,11 +12,11 @@ import type { TlsMaterial } from '../http/tls.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
+import { metricsProcessCommand } from '../runtime.js';
 import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { Account } from './user.js';
 
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 const STOP_WAIT_MS = 2000;
 const START_WAIT_MS = 30_000;
 
@@ -64,8 +63,7 @@ export class WorkerHandle implements Downstream {
       '--no-new-privs',
       ...(dropBounding ? ['--inh-caps=-all', '--bounding-set=-all'] : []),
       '--',
-      process.execPath,
-      WORKER,
+      ...metricsProcessCommand(),
     ];
     const child = spawn('setpriv', args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], cwd: '/', env: workerEnv() });
     const handle = new WorkerHandle(child);

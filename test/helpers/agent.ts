@@ -43,8 +43,16 @@ export class AgentProc {
     });
   }
 
-  /** Starts the agent with these extra arguments on fresh ports (unless the arguments set them). */
-  static async start(args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<AgentProc> {
+  /**
+   * Starts the agent with these extra arguments on fresh ports (unless the arguments set them);
+   * `program` is how the agent is run (the packaged tests pass the installed executable).
+   */
+  static async start(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    wrapper: string[] = [],
+    program: string[] = [process.execPath, CLI],
+  ): Promise<AgentProc> {
     const port = await freePort();
     const healthPort = await freePort();
     const base = [
@@ -57,11 +65,11 @@ export class AgentProc {
       '--health-address',
       '127.0.0.1',
     ];
-    const [command, ...pre] = [...wrapper, process.execPath];
+    const [command, ...pre] = [...wrapper, ...program];
     // A subcommand comes first; the port options then belong to it.
     const sub = args[0] === 'demo' ? ['demo'] : [];
     const rest = sub.length ? args.slice(1) : args;
-    const child = spawn(command as string, [...pre, CLI, ...sub, ...base, ...rest], {
+    const child = spawn(command as string, [...pre, ...sub, ...base, ...rest], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });

@@ -26,8 +26,15 @@ export function ebpfUnavailable(): string | undefined {
   return cached;
 }
 
-export function ebpfTest(name: string, fn: (t: TestContext) => Promise<void>, timeoutMs = 120_000): void {
-  const missing = ebpfUnavailable();
+/** `tools` are further commands the test runs, each checked with --version like bpftrace. */
+export function ebpfTest(
+  name: string,
+  fn: (t: TestContext) => Promise<void>,
+  timeoutMs = 120_000,
+  tools: readonly string[] = [],
+): void {
+  const absent = tools.find((tool) => spawnSync(tool, ['--version']).error);
+  const missing = ebpfUnavailable() ?? (absent && `${absent} is not installed`);
   if (missing && process.env.CI !== 'true') {
     test(name, { skip: `eBPF unavailable: ${missing}` }, () => {});
     return;
