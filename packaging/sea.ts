@@ -4,7 +4,7 @@
  * into a stripped copy of the Node binary that runs the build.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -15,15 +15,11 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** The files the agent reads at run time (runtime.ts), by path in the repository. */
 function shippedFiles(root: string): Record<string, string> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
-  const files: Record<string, string> = {
+  // The bpftrace program is generated from the catalogue, which is code: only these are files.
+  return {
     'package.json': JSON.stringify({ name: pkg.name, version: pkg.version }),
     'probes/simulator/bitcoind-sim.c': readFileSync(join(root, 'probes/simulator/bitcoind-sim.c'), 'utf8'),
   };
-  // While the bpftrace program is still assembled from scripts, every script goes in.
-  for (const name of readdirSync(join(root, 'probes')).filter((n) => n.endsWith('.bt'))) {
-    files[`probes/${name}`] = readFileSync(join(root, 'probes', name), 'utf8');
-  }
-  return files;
 }
 
 /** Bundles dist/packaging/entry.js and what it imports; returns the npm packages it took in. */

@@ -11,8 +11,6 @@ import { CLI } from '../helpers/agent.js';
 import { allProcs, cmdline } from '../helpers/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fibre-cli-'));
-/** This checkout's metrics process: other checkouts may run agents on the same machine. */
-const WORKER = new URL('../../agent/privsep/worker.js', import.meta.url).pathname;
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
