@@ -1,13 +1,13 @@
 /**
  * The one bpftrace program the agent runs, generated from the catalogue and from the stapsdt notes of
- * the binary being traced. Each probe updates BPF maps for the updates the kernel can carry (counters
- * and histogram buckets, computed in the probe: about a microsecond inside bitcoind, and nothing
- * queued), and prints one line per event only where an event must stay an event (a peer label, or
- * --verbose). An interval probe prints the maps while something changed; bpftrace prints them all
- * once more when it exits.
+ * the binary being traced. Each probe computes its updates in BPF maps (counters, histogram buckets,
+ * last values, peer-keyed counters: a microsecond or so inside bitcoind, and nothing queued), and
+ * prints a line per event only for --verbose or --aggregation events. An interval probe prints the
+ * maps while something changed; bpftrace prints them all once more when it exits.
  */
 
 import {
+  ARG_SIZE,
   type ArgSpec,
   type ArgType,
   type KnownLabel,
@@ -33,12 +33,10 @@ import {
   rawBound,
   recordsEvents,
 } from '../../probes/protocol.js';
-import { bpftraceArg, checkArgs, type NoteSite } from './usdt-notes.js';
+import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteSite } from './usdt-notes.js';
 
 /** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
 export const STRING_BYTES = 128;
-/** bpftrace 0.17 reads arg0..arg5 on x86_64; later arguments come from the note's location. */
-const DIRECT_ARGS = 6;
 
 export interface ProgramOptions {
   binary: string;
@@ -66,30 +64,15 @@ export function presentProbes(notes: ReadonlyMap<string, readonly NoteSite[]>): 
     const problem = checkArgs(
       tracepoint.probe,
       sites,
-      tracepoint.args.map((a) => ({ name: a.name, ...argSize(a.type) })),
+      tracepoint.args.map((a) => ({ name: a.name, ...ARG_SIZE[a.type] })),
     );
     if (problem) throw new ProgramError(problem);
-    // bpftrace reads arguments 1..6 at each site itself; a later one is read from one location for all.
-    for (let i = DIRECT_ARGS; i < tracepoint.args.length; i++) {
-      if (new Set(sites.map((s) => s.args[i]?.spec)).size > 1) {
-        throw new ProgramError(
-          `${tracepoint.probe} argument ${i + 1} (${tracepoint.args[i]?.name}): its location differs between the ${sites.length} places the probe is compiled in, and bpftrace reads arguments after the 6th from one location`,
-        );
-      }
-    }
     present.push({ index, tracepoint, sites });
   });
   return present;
 }
 
 export class ProgramError extends Error {}
-
-function argSize(type: ArgType): { size: 1 | 4 | 8; signed: boolean | 'any' } {
-  if (type === 'bool') return { size: 1, signed: 'any' };
-  if (type === 'u32' || type === 'i32') return { size: 4, signed: type === 'i32' };
-  if (type === 'u64' || type === 'i64') return { size: 8, signed: type === 'i64' };
-  return { size: 8, signed: 'any' };
-}
 
 const CAST: Record<ArgType, string> = {
   bool: 'uint8',

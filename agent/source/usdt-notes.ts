@@ -19,6 +19,9 @@ export interface NoteSite {
   readonly args: readonly NoteArg[];
 }
 
+/** bpftrace 0.17 reads arg0..arg5 of a USDT probe on x86_64 by itself, at every site. */
+export const DIRECT_ARGS = 6;
+
 export class UsdtNoteError extends Error {
   override name = 'UsdtNoteError';
 }
@@ -286,9 +289,10 @@ export function checkArgs(
     if (other) {
       return `${label}: the binary's sites disagree: ${noteSays(first)} at one, ${noteSays(other)} at another`;
     }
-    // The probe's program text is the same at every site, so an expression built from one site's
-    // location would read the wrong register or slot at a site where the compiler put it elsewhere.
-    const moved = found.find((a) => location(a) !== location(first));
+    // bpftrace reads arguments 1..6 at each site itself. A later one is read by an expression built
+    // from one site's location, the same program text at every site: where the compiler put it
+    // elsewhere, it would read the wrong register or slot.
+    const moved = i >= DIRECT_ARGS ? found.find((a) => location(a) !== location(first)) : undefined;
     if (moved) {
       return `${label}: the binary's sites keep it in different places (${first.spec} at one, ${moved.spec} at another), which one expression cannot read`;
     }

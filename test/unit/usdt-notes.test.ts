@@ -129,9 +129,23 @@ test('checkArgs: names the probe, argument, expectation and note on any mismatch
   ] as const;
   const ok = site('8@%rbx -4@%eax -8@40(%r15)');
   assert.equal(checkArgs('mempool:added', [ok, site('-8@%rbx -4@%eax -8@40(%r15)')], expected), undefined);
+  // bpftrace reads arguments 1..6 at each site itself: their places may differ.
+  assert.equal(checkArgs('mempool:added', [ok, site('8@%rbx -4@%edx -8@40(%r15)')], expected), undefined);
+  const seven = [
+    ...expected,
+    ...['a', 'b', 'c'].map((name) => ({ name, size: 8, signed: 'any' }) as const),
+    { name: 'h', size: 4, signed: true } as const,
+  ];
   assert.equal(
-    checkArgs('mempool:added', [ok, site('8@%rbx -4@%edx -8@40(%r15)')], expected),
-    "mempool:added argument 2 (height): the binary's sites keep it in different places (-4@%eax at one, -4@%edx at another), which one expression cannot read",
+    checkArgs(
+      'udp:x',
+      [
+        site('8@%rbx -4@%eax -8@40(%r15) 8@%rcx 8@%rdx 8@%rsi -4@%r8d'),
+        site('8@%rbx -4@%eax -8@40(%r15) 8@%rcx 8@%rdx 8@%rsi -4@%r9d'),
+      ],
+      seven,
+    ),
+    "udp:x argument 7 (h): the binary's sites keep it in different places (-4@%r8d at one, -4@%r9d at another), which one expression cannot read",
   );
   assert.equal(checkArgs('mempool:added', [site('8@%rbx -4@%eax -8@40(%r15) 1@%cl')], expected), undefined);
   assert.equal(
