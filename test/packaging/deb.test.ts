@@ -194,7 +194,10 @@ ebpfTest(
             }, 20_000);
             const { code } = await agent.stop();
             assert.equal(code, 0, agent.output);
-            assert.deepEqual(Object.values(await sim.semaphores()), [0, 0, 0, 0, 0, 0], 'every probe detached');
+            assert.ok(
+              Object.values(await sim.semaphores()).every((v) => v === 0),
+              'every probe detached',
+            );
           } finally {
             await agent.stop();
             await sim.stop();

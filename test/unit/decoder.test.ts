@@ -44,16 +44,25 @@ test('lines captured from real bpftrace decode to exactly what the simulator fir
 });
 
 test('typed fields: integer ranges are enforced per type', () => {
-  const ok = perEvent.decode('validation:block_connected -1 18446744073709551615 -9223372036854775808');
+  // height i32, tx_count u64, inputs i32, sigops i64, connect_time i64
+  const ok = perEvent.decode('validation:block_connected -1 18446744073709551615 -2147483648 0 -9223372036854775808');
   assert.equal(ok.kind, 'event');
-  assert.deepEqual(ok.kind === 'event' && ok.event, { height: -1, tx_count: 2 ** 64, connect_time: -(2 ** 63) });
+  assert.deepEqual(ok.kind === 'event' && ok.event, {
+    height: -1,
+    tx_count: 2 ** 64,
+    inputs: -(2 ** 31),
+    sigops: 0,
+    connect_time: -(2 ** 63),
+  });
   for (const bad of [
     'udp:block_reconstructed 4294967296 1 1 1',
     'udp:block_reconstructed -1 1 1 1',
-    'validation:block_connected 2147483648 1 1',
-    'validation:block_connected 1 -1 1',
-    'validation:block_connected 1 1 1e3',
-    'validation:block_connected 1 1 0x10',
+    'validation:block_connected 2147483648 1 1 1 1',
+    'validation:block_connected 1 -1 1 1 1',
+    'validation:block_connected 1 1 2147483648 1 1',
+    'validation:block_connected 1 1 1 1 1e3',
+    'validation:block_connected 1 1 1 1 0x10',
+    'validation:block_connected 1 1 1',
   ]) {
     assert.equal(perEvent.decode(bad).kind, 'invalid', bad);
   }

@@ -52,7 +52,8 @@ test('per event, values out of range: negative durations and times are counted, 
   const { feed, scrape } = ingestPipeline({ aggregation: 'events' });
   feed('ready 1');
   feed('udp:block_reconstructed 0 0 -1 5', 'udp:block_reconstructed 5 6 -250 6', 'udp:block_reconstructed 7 9 1500 -1');
-  feed('validation:block_connected 100 0 0', 'validation:block_connected 99 1 -5');
+  // height, tx_count, inputs, sigops, connect_time
+  feed('validation:block_connected 100 0 1 0 0', 'validation:block_connected 99 1 -3 0 -5');
   feed(`udp:block_race_winner -1 ${hex('FIBRE/UDP')} ${hex('p')}`);
   const e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'n1' }), 3);
@@ -73,7 +74,8 @@ test('per event, values out of range: negative durations and times are counted, 
     'a reorg lowers the height; an unknown (-1) height is ignored',
   );
   assert.equal(sample(e, 'fibre_last_reconstructed_height', { node: 'n1' }), 6, 'the unknown height -1 is ignored');
-  assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 3);
+  assert.equal(sample(e, 'bitcoin_block_inputs_count', { node: 'n1' }), 1, 'negative inputs are not observed');
+  assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 4);
   assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_connected' }), 2);
   for (const s of samplesOf(e, 'fibre_block_reconstruction_duration_seconds_bucket'))
     assert.ok(s.value >= 0 && !Number.isNaN(s.value));
