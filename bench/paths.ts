@@ -112,6 +112,8 @@ async function baseline(r: Rate, seed: number): Promise<Baseline> {
 interface Load {
   fired: number;
   counted: number;
+  /** Counted once the simulator had exited and bpftrace had printed its maps on the way out. */
+  countedAtExit: number;
   lost: number;
   /** Events per second the simulator achieved while firing. */
   achieved: number;
@@ -158,7 +160,13 @@ async function load(path: Path, r: Rate, seed: number): Promise<Load> {
     const fired = run.fired();
     const { counted, lost, scrapes } = await drain(agent, fired, 1000);
     const cpu = cpuBetween(cpu0, treeCpu(agent.pid), agent.pid);
-    return { fired, counted, lost, achieved: fired / firingS, cpu, simUs: (sim1 - sim0) * 1000, scrapes, startupMs };
+    // bitcoind exiting ends bpftrace (-p), which then prints every map: what the kernel counted but
+    // /metrics did not show while it ran (a map print dropped with the events when the buffer was full).
+    await run.stop();
+    await sleep(2000);
+    const countedAtExit = sumOf(await agent.metrics(), COUNTED);
+    const simUs = (sim1 - sim0) * 1000;
+    return { fired, counted, countedAtExit, lost, achieved: fired / firingS, cpu, simUs, scrapes, startupMs };
   } finally {
     await agent.stop();
     await run.stop();
@@ -250,6 +258,8 @@ for (const [i, r] of RATES.entries()) {
   // Lost: fired but not on /metrics; bpftrace's own count of what it dropped, in brackets, says where.
   const lost = (l: Load) => `${l.fired - l.counted} of ${l.fired} (${l.lost})`;
   rows.push([`events lost of fired (bpftrace reported), ${r.label}`, lost(e), lost(k), '']);
+  const atExit = (l: Load) => `${l.fired - l.countedAtExit} of ${l.fired}`;
+  rows.push([`  same, after bitcoind exited, ${r.label}`, atExit(e), atExit(k), '']);
 }
 for (const [i, r] of RATES.entries()) {
   const b = baselines[i] as Baseline;
@@ -308,7 +318,7 @@ for (const [i, r] of RATES.entries()) {
       .join(', ');
     console.log(
       `  ${path.name.padEnd(6)} ${r.blocks} blocks: fired ${l.fired} at ${fmt(l.achieved, 0)} ev/s, counted ${l.counted}, ` +
-        `lost (bpftrace) ${l.lost}; agent ${l.cpu.ms} ms (stat) ${fmt(l.cpu.runMs, 1)} ms (sched) = ` +
+        `lost (bpftrace) ${l.lost}, counted after exit ${l.countedAtExit}; agent ${l.cpu.ms} ms (stat) ${fmt(l.cpu.runMs, 1)} ms (sched) = ` +
         `${fmt(per100k(l), 3)} / ${fmt(per100kRun(l), 3)} s per 100k [${roles} ms]; ` +
         `simulator ${fmt(l.simUs / 1000, 1)} ms; ${l.scrapes} scrapes`,
     );
