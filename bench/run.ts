@@ -1,4 +1,4 @@
-/** npm run bench: the hot path always; the end-to-end latency when this machine can run bpftrace. */
+/** npm run bench: the hot path always; the two paths end to end when this machine can run bpftrace. */
 import { spawnSync } from 'node:child_process';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -6,5 +6,5 @@ spawnSync(process.execPath, [`${here}decode-record.js`, ...process.argv.slice(2)
 const canTrace = process.geteuid?.() === 0 && !spawnSync('bpftrace', ['--version']).error;
 if (canTrace) {
   console.log('');
-  spawnSync(process.execPath, [`${here}latency.js`], { stdio: 'inherit' });
-} else console.log('\nlatency: skipped (needs root and bpftrace)');
+  spawnSync(process.execPath, [`${here}paths.js`], { stdio: 'inherit' });
+} else console.log('\nevents against kernel path: skipped (needs root and bpftrace)');

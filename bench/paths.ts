@@ -1,0 +1,371 @@
+/**
+ * The per-event path (--aggregation events) against the in-kernel path (the default), end to end on
+ * the simulated bitcoind with real bpftrace: CPU of every agent process per 100k events at three
+ * rates, events lost, CPU inside the traced process per fired probe, tracepoint to /metrics, idle CPU
+ * and start-up. Needs root and bpftrace. Prints a table and the raw numbers; asserts nothing.
+ *   node dist/bench/paths.js [--quick]
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  Agent,
+  buildSimulator,
+  type CpuDelta,
+  cpuBetween,
+  enableSemaphores,
+  procCpu,
+  SimRun,
+  sleep,
+  sumOf,
+  treeCpu,
+} from './harness.js';
+import { measureLatency, quantile } from './latency.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+// --quick: a tenth of the blocks and a short idle, to try the benchmark itself, not to quote.
+const SCALE = values.quick ? 0.1 : 1;
+
+/** The four probes the agent attaches (the simulator's other two are not in the catalogue). */
+const ATTACHED = [
+  'udp:block_reconstructed',
+  'udp:block_send_start',
+  'udp:block_race_winner',
+  'validation:block_connected',
+];
+const COUNTED = [
+  'bitcoin_blocks_connected_total',
+  'fibre_blocks_reconstructed_total',
+  'fibre_blocks_sent_total',
+  'fibre_block_deliveries_total',
+];
+
+interface Path {
+  name: 'events' | 'kernel';
+  args: readonly string[];
+}
+const PATHS: readonly Path[] = [
+  { name: 'events', args: ['--aggregation', 'events'] },
+  { name: 'kernel', args: [] },
+];
+
+interface Rate {
+  label: string;
+  /** Simulator -r: blocks per second, 0 = as fast as it fires. */
+  rate: number;
+  blocks: number;
+  /** Blocks of each baseline run: per-block costs need fewer blocks than the traced runs. */
+  baselineBlocks: number;
+}
+const RATES: readonly Rate[] = [
+  { label: '3,750 ev/s', rate: 1000, blocks: 30_000 * SCALE, baselineBlocks: 10_000 * SCALE },
+  { label: '75,000 ev/s', rate: 20_000, blocks: 200_000 * SCALE, baselineBlocks: 40_000 * SCALE },
+  { label: 'max rate', rate: 0, blocks: 100_000 * SCALE, baselineBlocks: 100_000 * SCALE },
+];
+const IDLE_S = values.quick ? 5 : 20;
+/** Both node processes keep collecting garbage for about 20 s after start-up; idle is measured after it. */
+const IDLE_SETTLED_S = values.quick ? 10 : 30;
+const LATENCY_BLOCKS = values.quick ? 10 : 40;
+/** After attaching, before measuring: start-up work (JIT, first map print) is not what is measured. */
+const SETTLE_MS = 1500;
+
+const sim = buildSimulator('paths');
+const simArgs = (r: Rate, blocks: number, seed: number) => [
+  '-n',
+  String(blocks),
+  '-r',
+  String(r.rate),
+  '-s',
+  String(seed),
+];
+
+interface Baseline {
+  /** The simulator's CPU per block with no tracer: semaphores 0, nothing fired or printed. */
+  idleUsPerBlock: number;
+  /** ... with the four semaphores set by hand but no uprobe: arguments computed and JSON printed. */
+  printUsPerBlock: number;
+  firedPerBlock: number;
+}
+
+/** The simulator's CPU, ms to the ns (it has one thread): from its sched stats. */
+const simMs = (pid: number) => procCpu(pid)?.runMs ?? Number.NaN;
+
+async function baseline(r: Rate, seed: number): Promise<Baseline> {
+  const quiet = await SimRun.start(sim, [...simArgs(r, r.baselineBlocks, seed), '-l'], false);
+  const q0 = simMs(quiet.pid);
+  await quiet.done();
+  const idleUsPerBlock = ((simMs(quiet.pid) - q0) * 1000) / r.baselineBlocks;
+  await quiet.stop();
+  rmSync(dirname(quiet.out), { recursive: true });
+
+  const printing = await SimRun.start(sim, [...simArgs(r, r.baselineBlocks, seed), '-w', '60', '-k', '4', '-l'], true);
+  enableSemaphores(sim, printing.pid, ATTACHED);
+  const p0 = simMs(printing.pid);
+  printing.resume();
+  await printing.done();
+  const printUsPerBlock = ((simMs(printing.pid) - p0) * 1000) / r.baselineBlocks;
+  const firedPerBlock = printing.fired() / r.baselineBlocks;
+  await printing.stop();
+  rmSync(dirname(printing.out), { recursive: true });
+  return { idleUsPerBlock, printUsPerBlock, firedPerBlock };
+}
+
+interface Load {
+  fired: number;
+  counted: number;
+  /** Counted once the simulator had exited and bpftrace had printed its maps on the way out. */
+  countedAtExit: number;
+  lost: number;
+  /** Events per second the simulator achieved while firing. */
+  achieved: number;
+  cpu: CpuDelta;
+  simUs: number;
+  scrapes: number;
+  startupMs: number;
+}
+
+/** Waits for /metrics to hold what was fired: the next map read, or the per-event backlog, drained. */
+async function drain(agent: Agent, fired: number, readIntervalMs: number) {
+  // Every scrape costs the metrics process CPU inside the measured window: wait first, then scrape seldom.
+  await sleep(readIntervalMs + 500);
+  let last = -1;
+  let unchanged = 0;
+  let scrapes = 0;
+  for (;;) {
+    const text = await agent.metrics();
+    scrapes++;
+    const counted = sumOf(text, COUNTED);
+    const lost = sumOf(text, ['fibre_exporter_events_lost_total']);
+    if (counted + lost >= fired || unchanged >= 3 || scrapes >= 60) return { counted, lost, scrapes };
+    unchanged = counted + lost === last ? unchanged + 1 : 0;
+    last = counted + lost;
+    await sleep(500);
+  }
+}
+
+async function load(path: Path, r: Rate, seed: number): Promise<Load> {
+  // -w: fire only once all four probes are attached. Stopped until then, so start-up is not measured.
+  const run = await SimRun.start(sim, [...simArgs(r, r.blocks, seed), '-w', '60', '-k', '4', '-l'], true);
+  const agent = await Agent.start(sim, run.pid, path.args);
+  try {
+    const startupMs = await agent.attached();
+    await sleep(SETTLE_MS);
+    const cpu0 = treeCpu(agent.pid);
+    const sim0 = simMs(run.pid);
+    const t0 = performance.now();
+    run.resume();
+    await run.done();
+    // The simulator waits 0.3 s after seeing its semaphores before it fires (bitcoind-sim.c).
+    const firingS = (performance.now() - t0) / 1000 - 0.3;
+    const sim1 = simMs(run.pid);
+    const fired = run.fired();
+    const { counted, lost, scrapes } = await drain(agent, fired, 1000);
+    const cpu = cpuBetween(cpu0, treeCpu(agent.pid), agent.pid);
+    // bitcoind exiting ends bpftrace (-p), which then prints every map: what the kernel counted but
+    // /metrics did not show while it ran (a map print dropped with the events when the buffer was full).
+    await run.stop();
+    await sleep(2000);
+    const countedAtExit = sumOf(await agent.metrics(), COUNTED);
+    const simUs = (sim1 - sim0) * 1000;
+    return { fired, counted, countedAtExit, lost, achieved: fired / firingS, cpu, simUs, scrapes, startupMs };
+  } finally {
+    await agent.stop();
+    await run.stop();
+    rmSync(dirname(run.out), { recursive: true });
+  }
+}
+
+interface Idle {
+  /** From 3 s after attaching: the tail of start-up (V8 shrinking both node heaps) is in it. */
+  early: CpuDelta;
+  /** From IDLE_SETTLED_S after attaching: what an idle node costs from then on. */
+  settled: CpuDelta;
+  startupMs: number;
+}
+
+async function idle(path: Path): Promise<Idle> {
+  // One block once attached, then nothing: the agent has seen an event and has nothing left to do.
+  const run = await SimRun.start(sim, ['-n', '1', '-w', '60', '-k', '4', '-l'], false);
+  const agent = await Agent.start(sim, run.pid, path.args);
+  try {
+    const startupMs = await agent.attached();
+    await sleep(3000);
+    const cpu0 = treeCpu(agent.pid);
+    await sleep(IDLE_S * 1000);
+    const cpu1 = treeCpu(agent.pid);
+    await sleep((IDLE_SETTLED_S - IDLE_S - 3) * 1000);
+    const cpu2 = treeCpu(agent.pid);
+    await sleep(IDLE_S * 1000);
+    const cpu3 = treeCpu(agent.pid);
+    return { early: cpuBetween(cpu0, cpu1, agent.pid), settled: cpuBetween(cpu2, cpu3, agent.pid), startupMs };
+  } finally {
+    await agent.stop();
+    await run.stop();
+    rmSync(dirname(run.out), { recursive: true });
+  }
+}
+
+const load1 = execFileSync('uptime', { encoding: 'utf8' }).trim();
+const benchStart = performance.now();
+console.log(`paths: events (--aggregation events) against kernel (default), simulator ${sim}`);
+console.log(`load before: ${load1}`);
+
+const baselines: Baseline[] = [];
+for (const [i, r] of RATES.entries()) baselines.push(await baseline(r, 100 + i));
+
+const loads: Record<Path['name'], Load[]> = { events: [], kernel: [] };
+const startups: Record<Path['name'], number[]> = { events: [], kernel: [] };
+for (const [i, r] of RATES.entries()) {
+  for (const path of PATHS) {
+    // The same seed on both paths: the same blocks, the same probes fired.
+    const l = await load(path, r, 100 + i);
+    loads[path.name].push(l);
+    startups[path.name].push(l.startupMs);
+  }
+}
+const idles: Partial<Record<Path['name'], Idle>> = {};
+for (const path of PATHS) {
+  const i = await idle(path);
+  idles[path.name] = i;
+  startups[path.name].push(i.startupMs);
+}
+const latencies: Record<string, number[]> = {};
+for (const [name, args] of [
+  ['events', ['--aggregation', 'events']],
+  ['kernel', []],
+  ['kernel 0.1 s', ['--map-read-interval', '0.1']],
+] as const) {
+  const l = await measureLatency(sim, args, LATENCY_BLOCKS);
+  latencies[name] = l.sorted;
+  if (name !== 'kernel 0.1 s') startups[name].push(l.startupMs);
+}
+const load2 = execFileSync('uptime', { encoding: 'utf8' }).trim();
+
+// ---- the numbers ----
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const per100k = (l: Load) => l.cpu.ms / 1000 / (l.fired / 100_000);
+const per100kRun = (l: Load) => l.cpu.runMs / 1000 / (l.fired / 100_000);
+/** µs per fired probe inside the simulator, over a baseline per block. */
+const simPerProbe = (l: Load, r: Rate, usPerBlock: number) => (l.simUs - r.blocks * usPerBlock) / l.fired;
+const median = (xs: readonly number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+const lat = (name: string) => {
+  const s = latencies[name] ?? [];
+  return `${fmt(quantile(s, 0.5), 0)} / ${fmt(quantile(s, 0.95), 0)} / ${fmt(quantile(s, 1), 0)}`;
+};
+
+const rows: [string, string, string, string][] = [];
+const row = (what: string, e: number, k: number, digits: number) =>
+  rows.push([what, fmt(e, digits), fmt(k, digits), k > 0 ? `${fmt(e / k, 1)}x` : 'n/a']);
+for (const [i, r] of RATES.entries()) {
+  const e = loads.events[i] as Load;
+  const k = loads.kernel[i] as Load;
+  const at = r.rate ? r.label : `max rate (${fmt(e.achieved / 1000, 0)}k / ${fmt(k.achieved / 1000, 0)}k ev/s)`;
+  row(`agent CPU, s per 100k events, ${at}`, per100k(e), per100k(k), 3);
+}
+for (const [i, r] of RATES.entries()) {
+  const e = loads.events[i] as Load;
+  const k = loads.kernel[i] as Load;
+  // Lost: fired but not on /metrics; bpftrace's own count of what it dropped, in brackets, says where.
+  const lost = (l: Load) => `${l.fired - l.counted} of ${l.fired} (${l.lost})`;
+  rows.push([`events lost of fired (bpftrace reported), ${r.label}`, lost(e), lost(k), '']);
+  const atExit = (l: Load) => `${l.fired - l.countedAtExit} of ${l.fired}`;
+  rows.push([`  same, after bitcoind exited, ${r.label}`, atExit(e), atExit(k), '']);
+}
+for (const [i, r] of RATES.entries()) {
+  const b = baselines[i] as Baseline;
+  const e = loads.events[i] as Load;
+  const k = loads.kernel[i] as Load;
+  row(
+    `in bitcoind, us per fired probe, ${r.label}`,
+    simPerProbe(e, r, b.idleUsPerBlock),
+    simPerProbe(k, r, b.idleUsPerBlock),
+    2,
+  );
+}
+for (const [i, r] of RATES.entries()) {
+  const b = baselines[i] as Baseline;
+  const e = loads.events[i] as Load;
+  const k = loads.kernel[i] as Load;
+  row(
+    `  of it the uprobe and BPF, ${r.label}`,
+    simPerProbe(e, r, b.printUsPerBlock),
+    simPerProbe(k, r, b.printUsPerBlock),
+    2,
+  );
+}
+rows.push(['fired to /metrics, ms median / p95 / max', lat('events'), lat('kernel'), '']);
+rows.push(['  same, --map-read-interval 0.1', '', lat('kernel 0.1 s'), '']);
+const idleMsPerS = (c: CpuDelta | undefined) => (c ? c.runMs / IDLE_S : Number.NaN);
+row(
+  `idle, agent CPU ms per s, from ${IDLE_SETTLED_S} s after attaching`,
+  idleMsPerS(idles.events?.settled),
+  idleMsPerS(idles.kernel?.settled),
+  2,
+);
+row('  same, from 3 s after attaching', idleMsPerS(idles.events?.early), idleMsPerS(idles.kernel?.early), 2);
+row(
+  `start-up to attached, s (median of ${startups.events.length})`,
+  median(startups.events) / 1000,
+  median(startups.kernel) / 1000,
+  3,
+);
+
+const widths = [0, 1, 2, 3].map((c) =>
+  Math.max(...[['measure', 'events', 'kernel', 'ratio'], ...rows].map((r) => (r[c] as string).length)),
+);
+const line = (cells: readonly string[]) =>
+  `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+console.log('');
+console.log(line(['measure', 'events', 'kernel', 'ratio']));
+console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+
+console.log('\nraw:');
+for (const [i, r] of RATES.entries()) {
+  const b = baselines[i] as Baseline;
+  console.log(
+    `baseline ${r.label} (-r ${r.rate}, ${r.baselineBlocks} blocks): simulator ${fmt(b.idleUsPerBlock, 2)} us/block untraced, ` +
+      `${fmt(b.printUsPerBlock, 2)} us/block with semaphores set by hand (${fmt(b.firedPerBlock, 3)} probes/block, no uprobe)`,
+  );
+  for (const path of PATHS) {
+    const l = loads[path.name][i] as Load;
+    const roles = Object.entries(l.cpu.byRole)
+      .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+      .join(', ');
+    console.log(
+      `  ${path.name.padEnd(6)} ${r.blocks} blocks: fired ${l.fired} at ${fmt(l.achieved, 0)} ev/s, counted ${l.counted}, ` +
+        `lost (bpftrace) ${l.lost}, counted after exit ${l.countedAtExit}; agent ${l.cpu.ms} ms (stat) ${fmt(l.cpu.runMs, 1)} ms (sched) = ` +
+        `${fmt(per100k(l), 3)} / ${fmt(per100kRun(l), 3)} s per 100k [${roles} ms]; ` +
+        `simulator ${fmt(l.simUs / 1000, 1)} ms; ${l.scrapes} scrapes`,
+    );
+  }
+}
+for (const path of PATHS) {
+  for (const [when, c] of [
+    ['3 s', idles[path.name]?.early],
+    [`${IDLE_SETTLED_S} s`, idles[path.name]?.settled],
+  ] as const) {
+    if (!c) continue;
+    const roles = Object.entries(c.byRole)
+      .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+      .join(', ');
+    console.log(
+      `idle ${path.name} ${IDLE_S} s from ${when} after attaching: ${c.ms} ms (stat) ${fmt(c.runMs, 1)} ms (sched) [${roles} ms]`,
+    );
+  }
+}
+for (const path of PATHS) {
+  console.log(`start-up ${path.name}: ${startups[path.name].map((s) => fmt(s, 0)).join(' ')} ms`);
+}
+for (const [name, s] of Object.entries(latencies)) {
+  console.log(
+    `latency ${name}: min ${fmt(quantile(s, 0), 1)} median ${fmt(quantile(s, 0.5), 1)} ms, ${s.length} blocks`,
+  );
+}
+console.log(`load after: ${load2}`);
+console.log(`paths: ${fmt((performance.now() - benchStart) / 1000, 0)} s`);
