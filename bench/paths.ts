@@ -5,10 +5,12 @@
  * and start-up. Needs root and bpftrace. Prints a table and the raw numbers; asserts nothing.
  *   node dist/bench/paths.js [--quick]
  */
+
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TRACEPOINTS } from '../probes/catalogue.js';
 import {
   Agent,
   buildSimulator,
@@ -27,18 +29,14 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 // --quick: a tenth of the blocks and a short idle, to try the benchmark itself, not to quote.
 const SCALE = values.quick ? 0.1 : 1;
 
-/** The four probes the agent attaches (the simulator's other two are not in the catalogue). */
-const ATTACHED = [
-  'udp:block_reconstructed',
-  'udp:block_send_start',
-  'udp:block_race_winner',
-  'validation:block_connected',
-];
+/** The probes the agent attaches: the catalogue's (the simulator's others are not in it). */
+const ATTACHED = TRACEPOINTS.map((t) => t.probe);
 const COUNTED = [
   'bitcoin_blocks_connected_total',
   'fibre_blocks_reconstructed_total',
   'fibre_blocks_sent_total',
   'fibre_block_deliveries_total',
+  'fibre_block_missing_tx_count_count',
 ];
 
 interface Path {

@@ -4,9 +4,11 @@
  * how long re-attaching took, and the resident memory of both agent processes. Needs root.
  *   node dist/bench/soak.js [--seconds 600] [--rate 1000] [--restart-every 60] [--kill-every 90]
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { TRACEPOINTS } from '../probes/catalogue.js';
 import { buildSimulator, freePort, sleep, startAgent } from './harness.js';
 
 const { values } = parseArgs({
@@ -21,12 +23,7 @@ const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const RESTART_EVERY = Number(values['restart-every']);
 const KILL_EVERY = Number(values['kill-every']);
-const ATTACHED = new Set([
-  'udp:block_reconstructed',
-  'udp:block_send_start',
-  'udp:block_race_winner',
-  'validation:block_connected',
-]);
+const ATTACHED = new Set(TRACEPOINTS.map((t) => t.probe));
 
 const sim = buildSimulator('soak');
 
