@@ -53,7 +53,7 @@ export class Agent {
     );
     let side: MetricsSide;
     if (privileges.account) {
-      const worker = await WorkerHandle.start(
+      const worker = WorkerHandle.spawn(
         privileges.account,
         privileges.dropWorkerBounding,
         config,
@@ -90,10 +90,18 @@ export class Agent {
     const agent = new Agent(side, supervisor, security, log);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);
-    log.info(`Prometheus metrics: ${side.urls.metrics}`);
-    log.info(`Health check: ${side.urls.health}`);
+    // With bitcoind running, bpftrace compiles and attaches while the metrics process loads: start-up
+    // takes the longer of the two, not their sum; a metrics process that cannot start (its
+    // configuration) stops both before anything is reported attached. Without it, the metrics process
+    // comes first, so a configuration error is said before the agent settles down to wait.
+    const started = side instanceof WorkerHandle ? side.started : Promise.resolve();
+    const attaching = pid === undefined ? started.then(() => supervisor.start(pid)) : supervisor.start(pid);
+    attaching.catch(() => {});
     try {
-      await supervisor.start(pid);
+      await started;
+      log.info(`Prometheus metrics: ${side.urls.metrics}`);
+      log.info(`Health check: ${side.urls.health}`);
+      await attaching;
     } catch (err) {
       await agent.stop();
       throw err;

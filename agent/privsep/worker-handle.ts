@@ -42,20 +42,27 @@ export class WorkerHandle implements Downstream {
   private waiters: ((m: FromWorker) => void)[] = [];
   urls: PipelineUrls = { metrics: '', health: '' };
 
+  /** Resolves once the metrics process listens; rejects (ConfigError, WorkerStartError) if it cannot. */
+  started: Promise<void> = Promise.resolve();
+
   private constructor(private readonly child: ChildProcess) {}
 
   get pid(): number | undefined {
     return this.child.pid;
   }
 
-  static async start(
+  /**
+   * Starts the metrics process and returns at once: it loads while bpftrace compiles and attaches,
+   * which take about as long. `started` says when it listens, or why it could not.
+   */
+  static spawn(
     account: Account,
     dropBounding: boolean,
     config: AgentConfig,
     security: Security,
     bitcoindPath: string,
     log: ConsoleLogger,
-  ): Promise<WorkerHandle> {
+  ): WorkerHandle {
     const args = [
       `--reuid=${account.uid}`,
       `--regid=${account.gid}`,
@@ -93,15 +100,16 @@ export class WorkerHandle implements Downstream {
     const timeout = new Promise<FromWorker>((resolve) =>
       setTimeout(() => resolve(fatal(`no answer within ${START_WAIT_MS / 1000}s`)), START_WAIT_MS).unref(),
     );
-    const first = await Promise.race([handle.next(), exited.then(fatal), timeout]);
-    if (first.t === 'fatal') {
-      handle.stopping = true;
-      child.kill('SIGKILL');
-      throw first.usage
-        ? new ConfigError(first.message)
-        : new WorkerStartError(`the metrics process failed: ${first.message}`);
-    }
-    if (first.t === 'listening') handle.urls = first.urls;
+    handle.started = Promise.race([handle.next(), exited.then(fatal), timeout]).then((first) => {
+      if (first.t === 'fatal') {
+        handle.stopping = true;
+        child.kill('SIGKILL');
+        throw first.usage
+          ? new ConfigError(first.message)
+          : new WorkerStartError(`the metrics process failed: ${first.message}`);
+      }
+      if (first.t === 'listening') handle.urls = first.urls;
+    });
     return handle;
   }
 

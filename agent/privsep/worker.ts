@@ -15,7 +15,9 @@ function send(msg: FromWorker): void {
 }
 
 let pipeline: Pipeline | undefined;
+/** What arrives while the pipeline starts (bpftrace attaches meanwhile), applied once it runs. */
 const pending: Buffer[] = [];
+const early: ToWorker[] = [];
 
 process.stdin.on('data', (chunk: Buffer) => {
   if (pipeline) pipeline.write(chunk);
@@ -29,7 +31,13 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 process.on('SIGHUP', () => {});
 
-process.on('message', (msg: ToWorker) => {
+process.on('message', (msg: ToWorker) => handle(msg));
+
+function handle(msg: ToWorker): void {
+  if (!pipeline && (msg.t === 'status' || msg.t === 'error')) {
+    early.push(msg);
+    return;
+  }
   switch (msg.t) {
     case 'init': {
       const log = new ConsoleLogger(msg.config.logLevel);
@@ -40,6 +48,7 @@ process.on('message', (msg: ToWorker) => {
           (p) => {
             pipeline = p;
             p.onReady = (attempt) => send({ t: 'ready', attempt });
+            for (const m of early.splice(0)) handle(m);
             for (const chunk of pending.splice(0)) p.write(chunk);
             send({ t: 'listening', urls: p.urls });
           },
@@ -60,4 +69,4 @@ process.on('message', (msg: ToWorker) => {
     case 'stop':
       void (pipeline?.stop() ?? Promise.resolve()).then(() => process.exit(0));
   }
-});
+}
