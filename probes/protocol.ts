@@ -113,22 +113,15 @@ export function rawBound(bound: number, divisor: number): number {
   return Math.abs(raw - near) <= 1e-9 * Math.max(1, Math.abs(near)) ? near : Math.floor(raw);
 }
 
-/** Where each metric is computed: in the kernel, or in the agent from one line per event. */
+/**
+ * Where the updates are computed: in the kernel (every update of the catalogue can be), or, with
+ * 'events', in the agent from one line per event, which then also counts the events.
+ */
 export type Aggregation = 'kernel' | 'events';
 
-/** True when updates are computed in the kernel; 'events' moves all of them to the agent. */
-export function inKernel(_update: Update, aggregation: Aggregation): boolean {
-  return aggregation === 'kernel';
-}
-
-/** True when the agent records this tracepoint's events from their lines (and so counts them). */
-export function recordsEvents(_t: Tracepoint, aggregation: Aggregation): boolean {
-  return aggregation === 'events';
-}
-
-/** True when this tracepoint's events are printed as lines: recorded, or logged with --verbose. */
-export function printsEvents(t: Tracepoint, aggregation: Aggregation, verbose: boolean): boolean {
-  return verbose || recordsEvents(t, aggregation);
+/** True when events are printed as lines: recorded by the agent, or logged with --verbose. */
+export function printsEvents(aggregation: Aggregation, verbose: boolean): boolean {
+  return verbose || aggregation === 'events';
 }
 
 /** validation:block_connected's connect time unit: ns since bitcoind v25, us in v23 and v24. */
@@ -151,7 +144,7 @@ function argsOf(update: Update): string[] {
  */
 export function lineArgs(t: Tracepoint, aggregation: Aggregation, verbose: boolean): ArgSpec[] {
   const needed = new Set<string>();
-  for (const u of t.updates) if (!inKernel(u, aggregation)) for (const a of argsOf(u)) needed.add(a);
+  if (aggregation === 'events') for (const u of t.updates) for (const a of argsOf(u)) needed.add(a);
   if (verbose) for (const a of t.shows ?? []) needed.add(a);
   return t.args.filter((a) => needed.has(a.name));
 }

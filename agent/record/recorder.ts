@@ -18,14 +18,12 @@ import {
   connectTimeDivisor,
   divisorOf,
   EVENTS_MAP,
-  inKernel,
   knownIndex,
   knownValue,
   labelOrder,
   metricMaps,
   OUT_OF_RANGE_MAP,
   peerLabelOf,
-  recordsEvents,
   unprintBuffer,
 } from '../../probes/protocol.js';
 import { type EventFields, stripNul } from '../decode/decoder.js';
@@ -86,17 +84,13 @@ export class Recorder {
       connectTimeSeconds: (raw) => raw / this.divisor,
       label: (source, bytes) => knownValue(source, knownIndex(source, bytes.toString('latin1'))),
     };
-    for (const t of TRACEPOINTS) {
-      for (const update of t.updates) {
-        if (!inKernel(update, options.aggregation)) continue;
-        const maps = metricMaps(update.metric);
-        if ('observe' in update) {
-          this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
-          this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
-        } else {
-          this.maps.set(maps.values, { metric: update.metric, update, part: 'value' });
-        }
-      }
+    const updates = options.aggregation === 'kernel' ? TRACEPOINTS.flatMap((t) => t.updates) : [];
+    for (const update of updates) {
+      const maps = metricMaps(update.metric);
+      if ('observe' in update) {
+        this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
+        this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
+      } else this.maps.set(maps.values, { metric: update.metric, update, part: 'value' });
     }
     // Series start at 0 so rate() and increase() work from the first scrape, and a dashboard shows 0
     // rather than "no data" on a node that has not relayed a block yet.
@@ -175,10 +169,10 @@ export class Recorder {
     this.store.newAttempt();
   }
 
-  /** One decoded event: the updates that travel per event, its count, and the --verbose line. */
+  /** One decoded event: with --aggregation events its updates and its count; the --verbose line. */
   event(t: Tracepoint, event: EventFields): void {
-    if (recordsEvents(t, this.options.aggregation)) {
-      for (const update of t.updates) if (!inKernel(update, this.options.aggregation)) this.apply(update, event);
+    if (this.options.aggregation === 'events') {
+      for (const update of t.updates) this.apply(update, event);
       this.store.add('eventsProcessed', { event_type: t.eventType }, 1);
     }
     if (this.options.verbose && t.describe) this.log.info(t.describe(event as never, this.formats));

@@ -119,9 +119,4 @@ export class MetricStore {
   *shown(metric: MetricKey): Iterable<Series> {
     for (const s of (this.series.get(metric) as Map<string, Series>).values()) if (s.seen) yield s;
   }
-
-  /** Distinct series of a metric, shown or not. */
-  count(metric: MetricKey): number {
-    return (this.series.get(metric) as Map<string, Series>).size;
-  }
 }

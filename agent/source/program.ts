@@ -21,7 +21,6 @@ import {
   DIRTY_MAP,
   divisorOf,
   EVENTS_MAP,
-  inKernel,
   labelOrder,
   lineArgs,
   metricMaps,
@@ -31,7 +30,6 @@ import {
   printsEvents,
   READY_WORD,
   rawBound,
-  recordsEvents,
 } from '../../probes/protocol.js';
 import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteSite } from './usdt-notes.js';
 
@@ -215,15 +213,15 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const t = probe.tracepoint;
     const body: string[] = [];
     t.updates.forEach((u, n) => {
-      if (inKernel(u, options.aggregation)) body.push(...kernelUpdate(probe, u, n, options, w));
+      if (options.aggregation === 'kernel') body.push(...kernelUpdate(probe, u, n, options, w));
     });
-    if (!recordsEvents(t, options.aggregation)) {
+    if (options.aggregation === 'kernel') {
       // Counted here when the agent does not record the event from its line (it may still log it).
       body.push(`  ${EVENTS_MAP}[${probe.index}] = count();`);
       w.maps.add(EVENTS_MAP);
     }
     if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
-    if (printsEvents(t, options.aggregation, options.verbose)) body.push(eventLine(probe, options));
+    if (printsEvents(options.aggregation, options.verbose)) body.push(eventLine(probe, options));
     const [provider, name] = t.probe.split(':');
     parts.push(`usdt:${options.binary}:${provider}:${name}\n{\n${body.join('\n')}\n}`);
   }

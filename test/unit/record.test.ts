@@ -2,9 +2,20 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from '../../agent/record/peer-label.js';
 import { MECHANISM, TRACEPOINTS } from '../../probes/catalogue.js';
-import { knownIndex, knownValue } from '../../probes/protocol.js';
+import { knownIndex, knownValue, printedBuffer, unprintBuffer } from '../../probes/protocol.js';
 import { sample, samplesOf } from '../helpers/exposition.js';
 import { hex, ingestPipeline } from '../helpers/ingest.js';
+
+test('a peer key as bpftrace prints a buffer reads back to its bytes; only a literal "\\x" of an escaped byte cannot', () => {
+  const peers = ['1.2.3.4:8333', 'bücher.example:8333', 'tab\there', 'new\nline', 'back\\x41slash\\', 'q"uote]: 9', ''];
+  for (const peer of peers) {
+    const bytes = Buffer.concat([Buffer.from(peer), Buffer.alloc(8)]);
+    assert.deepEqual(unprintBuffer(printedBuffer(bytes)), bytes, peer);
+  }
+  assert.equal(printedBuffer(Buffer.from('a\tb\xff')), 'a\\x09b\\xc3\\xbf');
+  // The one ambiguity: literal text "\x09" reads as the tab it spells.
+  assert.deepEqual(unprintBuffer(printedBuffer(Buffer.from('\\x09'))), Buffer.from('\t'));
+});
 
 test('mechanism mapping', () => {
   const mechanism = (w: string) => knownValue(MECHANISM, knownIndex(MECHANISM, w));
