@@ -130,9 +130,8 @@ export class Pipeline implements Downstream {
     return 'pipe';
   }
 
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer): void {
     this.ingest.write(chunk);
-    return true;
   }
 
   endStream(): void {

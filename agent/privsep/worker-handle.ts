@@ -135,14 +135,6 @@ export class WorkerHandle implements Downstream {
     return this.child.stdin as Writable;
   }
 
-  write(chunk: Buffer): boolean {
-    return this.child.stdin?.write(chunk) ?? true;
-  }
-
-  onDrain(fn: () => void): void {
-    this.child.stdin?.once('drain', fn);
-  }
-
   endStream(): void {
     this.child.stdin?.write('\n');
   }

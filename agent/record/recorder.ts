@@ -71,6 +71,8 @@ export class Recorder {
   private readonly maps = new Map<string, MapReader>();
   private readonly divisor: number;
   private readonly formats: Formats;
+  /** Each map entry seen in this run of the agent -> where its value goes. */
+  private readonly entries = new Map<string, ((value: number) => void) | null>();
 
   constructor(
     private readonly store: MetricStore,
@@ -106,8 +108,23 @@ export class Recorder {
     this.setProbesAttached(0);
   }
 
-  /** One BPF map entry, as the running bpftrace printed it; false if no metric reads that map. */
-  mapEntry(map: string, key: string, value: number): boolean {
+  /**
+   * One BPF map entry, as the running bpftrace printed it. Every read prints every entry again, so
+   * each entry is worked out once (its series, its slot) and later lines only set a number.
+   */
+  mapEntry(map: string, key: string, value: number): void {
+    const id = `${map}[${key}`;
+    let set = this.entries.get(id);
+    if (set === undefined) {
+      set = this.resolve(map, key);
+      this.entries.set(id, set);
+    }
+    set?.(value);
+  }
+
+  /** Where an entry's value goes; null for a map no metric reads (the program's own @dirty flag). */
+  private resolve(map: string, key: string): ((value: number) => void) | null {
+    const entry = `${map}[${key}]`;
     const reader = this.maps.get(map);
     const peer = reader?.update && peerLabelOf(reader.update) && reader.part === 'value';
     let keys: number[];
@@ -118,50 +135,44 @@ export class Recorder {
       const parts = key.split(', ');
       keys = parts.slice(0, known).map(Number);
       printedPeer = parts.slice(known).join(', ');
-      if (keys.some((k) => !Number.isInteger(k))) return false;
+      if (keys.some((k) => !Number.isInteger(k))) return null;
     } else {
-      if (key !== '' && !INTEGER_KEYS.test(key)) return false;
+      if (key !== '' && !INTEGER_KEYS.test(key)) return null;
       keys = key === '' ? [] : key.split(', ').map(Number);
     }
     if (map === EVENTS_MAP) {
       const t = TRACEPOINTS[keys[0] ?? -1];
-      if (!t) return false;
-      this.store.kernel('eventsProcessed', { event_type: t.eventType }, `${map}${keys}`, [value]);
-      return true;
+      return t ? this.store.kernelSlot('eventsProcessed', { event_type: t.eventType }, entry, 0) : null;
     }
-    if (map === OUT_OF_RANGE_MAP) {
-      this.store.kernel('errors', { error_type: 'value_out_of_range' }, map, [value]);
-      return true;
-    }
-    if (!reader) return false;
-    const entry = `${map}[${key}]`;
+    if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, map, 0);
+    if (!reader) return null;
     if (reader.part === 'value') {
-      let peerValue: string | undefined;
-      if (printedPeer !== undefined) {
-        // Past --peer-label-limit a peer counts as "other", and each of its deliveries as an overflow.
-        peerValue = this.peers.admit(stripNul(unprintBuffer(printedPeer)));
-        if (peerValue === undefined) this.store.kernel('errors', { error_type: 'peer_label_overflow' }, entry, [value]);
-      }
-      const labels = labelsFromKeys(
-        reader.update,
-        keys,
-        printedPeer === undefined ? undefined : (peerValue ?? OVERFLOW_PEER),
+      if (printedPeer === undefined)
+        return this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys), entry, 0);
+      // Past --peer-label-limit a peer counts as "other", and each of its deliveries as an overflow.
+      const label = this.peers.admit(stripNul(unprintBuffer(printedPeer)));
+      const counted = this.store.kernelSlot(
+        reader.metric,
+        labelsFromKeys(reader.update, keys, label ?? OVERFLOW_PEER),
+        entry,
+        0,
       );
-      this.store.kernel(reader.metric, labels, entry, [value]);
-      return true;
+      if (label !== undefined) return counted;
+      const overflow = this.store.kernelSlot('errors', { error_type: 'peer_label_overflow' }, entry, 0);
+      return (value) => {
+        counted(value);
+        overflow(value);
+      };
     }
     const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
-    const slots: (number | undefined)[] = new Array(buckets + 2).fill(undefined);
     if (reader.part === 'sum') {
-      slots[buckets + 1] = value / divisorOf(reader.update as Update, this.divisor);
-      this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys), entry, slots);
-      return true;
+      const divisor = divisorOf(reader.update as Update, this.divisor);
+      const sum = this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys), entry, buckets + 1);
+      return (value) => sum(value / divisor);
     }
     const bucket = keys.at(-1) ?? -1;
-    if (bucket < 0 || bucket > buckets) return false;
-    slots[bucket] = value;
-    this.store.kernel(reader.metric, labelsFromKeys(reader.update, keys.slice(0, -1)), entry, slots);
-    return true;
+    if (bucket < 0 || bucket > buckets) return null;
+    return this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys.slice(0, -1)), entry, bucket);
   }
 
   /** A new bpftrace attempt: its maps start from 0; what the last one counted is kept. */

@@ -75,35 +75,44 @@ export class MetricStore {
   }
 
   /**
-   * A map entry of the running bpftrace, as an absolute value: `values` replaces what this entry said
-   * before (undefined slots are kept). Gauges take it as their value.
+   * Where one BPF map entry of the running bpftrace writes: a setter for one slot of a series (a
+   * counter's value, a histogram's bucket or sum), taking the entry's absolute value for this attempt.
+   * A gauge takes it as its value. Made once per entry, so a map read costs one call per line.
    */
-  kernel(
+  kernelSlot(
     metric: MetricKey,
     labels: Readonly<Record<string, string>>,
     entry: string,
-    values: (number | undefined)[],
-  ): void {
+    slot: number,
+  ): (value: number) => void {
     const s = this.get(metric, labels);
     if (METRICS[metric].kind === 'gauge') {
-      s.base[0] = values[0] as number;
-      s.seen = true;
-      return;
+      return (value) => {
+        s.base[0] = value;
+        s.seen = true;
+      };
     }
-    const now = s.now.get(entry) ?? new Array(s.base.length).fill(0);
-    values.forEach((v, i) => {
-      if (v !== undefined) now[i] = v;
-    });
-    s.now.set(entry, now);
-    if (METRICS[metric].kind === 'histogram') s.seen = true;
+    let now = s.now.get(entry);
+    if (!now) {
+      now = new Array(s.base.length).fill(0);
+      s.now.set(entry, now);
+    }
+    const slots = now;
+    const histogram = METRICS[metric].kind === 'histogram';
+    return (value) => {
+      slots[slot] = value;
+      if (histogram) s.seen = true;
+    };
   }
 
   /** A new bpftrace attempt: its maps start from 0, so what the last one counted becomes the base. */
   newAttempt(): void {
     for (const bySeries of this.series.values()) {
       for (const s of bySeries.values()) {
-        for (const now of s.now.values()) addInto(s.base, now);
-        s.now.clear();
+        for (const now of s.now.values()) {
+          addInto(s.base, now);
+          now.fill(0);
+        }
       }
     }
   }

@@ -108,15 +108,6 @@ export class BpftraceProcess {
     });
   }
 
-  /** Stops reading stdout: bpftrace blocks, its perf buffer fills, and the kernel counts what it drops. */
-  pause(): void {
-    this.child?.stdout?.pause();
-  }
-
-  resume(): void {
-    this.child?.stdout?.resume();
-  }
-
   get running(): boolean {
     return this.child !== undefined;
   }

@@ -18,9 +18,8 @@ export type SourceError = 'bpftrace_exit' | 'bpftrace_stderr';
 export interface Downstream {
   /** Where bpftrace's stdout goes: 'pipe', read here and passed to write(), or a stream it writes to itself. */
   stdout(): 'pipe' | Writable;
-  /** Raw stdout bytes of the running bpftrace (with 'pipe'); false asks the source to pause until onDrain. */
-  write(chunk: Buffer): boolean;
-  onDrain?(resume: () => void): void;
+  /** Raw stdout bytes of the running bpftrace, when stdout() is 'pipe'. */
+  write?(chunk: Buffer): void;
   /** bpftrace ended: whatever partial line it left is finished here, so the next one starts clean. */
   endStream(): void;
   status(status: AttachStatus): void;

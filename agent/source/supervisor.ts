@@ -186,13 +186,7 @@ export class Supervisor {
           mapKeysMax: mapKeysMax(this.options.peerLabelLimit),
         },
         {
-          data: (chunk) => {
-            if (!current()) return;
-            if (!this.downstream.write(chunk) && this.downstream.onDrain) {
-              proc.pause();
-              this.downstream.onDrain(() => proc.resume());
-            }
-          },
+          data: (chunk) => current() && this.downstream.write?.(chunk),
           stderr: (l) => current() && this.onStderr(l),
           exit: (code, signal) => {
             if (!current()) return;
