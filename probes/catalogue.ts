@@ -213,6 +213,22 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       `Block delivery: height=${e.height} mechanism=${f.label(MECHANISM, e.winner)} peer=${f.text(e.peer)}`,
   }),
   tracepoint({
+    probe: 'udp:block_race_time',
+    eventType: 'block_race_time',
+    args: [
+      { name: 'hash', type: 'hash32' },
+      { name: 'height', type: 'i32' },
+      // Nanoseconds from the block's first announcement to its delivery by each path; -1: never delivered.
+      { name: 'udp_ns', type: 'i64' },
+      { name: 'udp_peer', type: 'str' },
+      { name: 'cmpct_ns', type: 'i64' },
+      { name: 'cmpct_peer', type: 'str' },
+    ],
+    updates: [],
+    shows: ['height', 'udp_ns', 'cmpct_ns'],
+    describe: (e) => `Block race: height=${e.height} udp_ns=${e.udp_ns} cmpct_ns=${e.cmpct_ns}`,
+  }),
+  tracepoint({
     probe: 'validation:block_connected',
     eventType: 'block_connected',
     args: [
