@@ -82,6 +82,7 @@ export class Agent {
         connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
         peerLabelLimit: config.peerLabelLimit,
+        packs: config.packs,
       },
       side,
       log,

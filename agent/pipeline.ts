@@ -78,6 +78,7 @@ export class Pipeline implements Downstream {
         node: config.nodeName,
         connectTimeUnit: config.connectTimeUnit,
         peerLabelLimit: config.peerLabelLimit,
+        packs: config.packs,
         verbose: config.verbose,
         version: VERSION,
         bitcoindPath,

@@ -11,13 +11,22 @@
  *
  * Adding a tracepoint is one entry here and one test.
  */
+import {
+  CONN_TYPE,
+  DIRECTION,
+  FLUSH_MODE,
+  MSG_TYPE,
+  NETWORK,
+  REJECTION_REASON,
+  REMOVAL_REASON,
+} from './known-values.js';
 import type { KeyOfKind, MetricKey, OwnLabel, TraceKey } from './metrics.js';
 
 /**
  * Argument types as Bitcoin Core declares them. Strings are C strings; `hash32` is a pointer to 32
- * raw bytes (internal byte order). Each has the size its stapsdt note must show (pointers are 8).
+ * raw bytes (internal byte order); `ptr` a pointer the agent never reads. Each has the size its stapsdt note must show (pointers are 8).
  */
-export type ArgType = 'bool' | 'u32' | 'i32' | 'u64' | 'i64' | 'str' | 'hash32';
+export type ArgType = 'bool' | 'u32' | 'i32' | 'u64' | 'i64' | 'str' | 'hash32' | 'ptr';
 
 export const ARG_SIZE: Readonly<Record<ArgType, { size: 1 | 4 | 8; signed: boolean | 'any' }>> = {
   bool: { size: 1, signed: 'any' },
@@ -27,6 +36,7 @@ export const ARG_SIZE: Readonly<Record<ArgType, { size: 1 | 4 | 8; signed: boole
   i64: { size: 8, signed: true },
   str: { size: 8, signed: 'any' },
   hash32: { size: 8, signed: 'any' },
+  ptr: { size: 8, signed: 'any' },
 };
 
 export interface ArgSpec {
@@ -44,6 +54,28 @@ export interface KnownLabel<A extends string> {
   readonly arg: A;
   readonly values: Readonly<Record<string, string>>;
   readonly otherwise: string;
+  /**
+   * How the kernel matches it; by default, string compares (a few short values: each compare is a
+   * branch per byte, and dozens of them are more paths than the BPF verifier accepts).
+   * 'words': the first 16 bytes at the pointer are read as two integers, cut at the NUL, and
+   * compared with each known value's: for many values of at most 15 bytes, held in a buffer of at
+   * least 16 (a std::string's own).
+   * 'agent': the kernel keys the count by the string's bytes and the agent matches them (counters
+   * only): for long free text from bitcoind's own code, a finite set.
+   */
+  readonly match?: 'words' | 'agent';
+}
+
+/** A label whose value comes from a known set of integer codes (an enum in bitcoind), `otherwise` for the rest. */
+export interface CodeLabel<A extends string> {
+  readonly arg: A;
+  readonly codes: Readonly<Record<number, string>>;
+  readonly otherwise: string;
+}
+
+/** A label with one value for every event the update counts (which update counts is decided by `when`). */
+export interface FixedLabel {
+  readonly value: string;
 }
 
 /** A label that is free text from the network (counters only): capped by --peer-label-limit, later peers count as "other". */
@@ -52,30 +84,54 @@ export interface PeerLabel<A extends string> {
   readonly peer: true;
 }
 
-export type LabelSource<A extends string> = KnownLabel<A> | PeerLabel<A>;
+export type LabelSource<A extends string> = KnownLabel<A> | CodeLabel<A> | FixedLabel | PeerLabel<A>;
 
 /** The labels an update gives: exactly those its metric declares (but `node`), or none. */
 type LabelsFor<K extends MetricKey, A extends string> = [OwnLabel<K>] extends [never]
   ? { readonly labels?: undefined }
   : { readonly labels: { readonly [L in OwnLabel<K>]: LabelSource<A> } };
 
+export type Comparison = '<' | '<=' | '==' | '!=' | '>=' | '>';
+/** An argument compared with another argument or a number. */
+export type Condition<A extends string> = readonly [A, Comparison, A | number];
+
+/** The update applies only to events for which every condition holds. */
+interface When<A extends string> {
+  readonly when?: readonly Condition<A>[];
+}
+
 /** What to do with a value that cannot be a measurement. */
 export type Refuse = 'skip' | 'out_of_range';
 
+/** first - second: both integers of the same event (a time by which one path beat another). */
+export interface Difference<A extends string> {
+  readonly difference: readonly [A, A];
+}
+/**
+ * first / second (a fee rate: fee per vbyte). Buckets are decided exactly, by comparing first with
+ * bound * second in integers; the sum adds each ratio truncated to a millionth. A second argument
+ * under 1 cannot be a measurement: counted as `value_out_of_range`.
+ */
+export interface Ratio<A extends string> {
+  readonly ratio: readonly [A, A];
+}
+export type Observed<A extends string> = A | Difference<A> | Ratio<A>;
+
 /** A counter: +1 per event, or + an argument. */
 export type CountUpdate<A extends string> = {
-  [K in KeyOfKind<'counter'> & TraceKey]: { readonly metric: K; readonly add: A | 1 } & LabelsFor<K, A>;
+  [K in KeyOfKind<'counter'> & TraceKey]: { readonly metric: K; readonly add: A | 1 } & LabelsFor<K, A> & When<A>;
 }[KeyOfKind<'counter'> & TraceKey];
 
-/** A histogram: observes an argument, divided by `divisor` ('connect_time': by the configured unit). */
+/** A histogram: observes a value, divided by `divisor` ('connect_time': by the configured unit). */
 export type ObserveUpdate<A extends string> = {
   [K in KeyOfKind<'histogram'> & TraceKey]: {
     readonly metric: K;
-    readonly observe: A;
+    readonly observe: Observed<A>;
     readonly divisor?: number | 'connect_time';
     readonly negative?: Refuse;
     readonly zero?: 'skip';
-  } & LabelsFor<K, A>;
+  } & LabelsFor<K, A> &
+    When<A>;
 }[KeyOfKind<'histogram'> & TraceKey];
 
 /** A gauge: the last value seen, whichever probe saw it. */
@@ -84,10 +140,19 @@ export type SetUpdate<A extends string> = {
     readonly metric: K;
     readonly set: A;
     readonly negative?: 'skip';
-  } & LabelsFor<K, A>;
+  } & LabelsFor<K, A> &
+    When<A>;
 }[KeyOfKind<'gauge'> & TraceKey];
 
-export type Update<A extends string = string> = CountUpdate<A> | ObserveUpdate<A> | SetUpdate<A>;
+/**
+ * A gauge lowered by one: a connection closed since bitcoind last said how many there are. Never
+ * below 0, and nothing before a value was set (the agent does not know the count it started with).
+ */
+export type DecrementUpdate<A extends string> = {
+  [K in KeyOfKind<'gauge'> & TraceKey]: { readonly metric: K; readonly decrement: 1 } & LabelsFor<K, A> & When<A>;
+}[KeyOfKind<'gauge'> & TraceKey];
+
+export type Update<A extends string = string> = CountUpdate<A> | ObserveUpdate<A> | SetUpdate<A> | DecrementUpdate<A>;
 
 type ValueOf<T extends ArgType> = T extends 'str' | 'hash32' ? Buffer : number;
 
@@ -106,12 +171,25 @@ export interface Formats {
   label(source: KnownLabel<string>, bytes: Buffer): string;
 }
 
+/**
+ * Groups of tracepoints an operator turns on together (--packs). FIBRE's own probes exist only in the
+ * FIBRE fork; the others are Bitcoin Core's.
+ */
+export const PACKS = ['fibre', 'validation', 'net', 'mempool', 'utxocache'] as const;
+export type Pack = (typeof PACKS)[number];
+
 export interface Tracepoint<
   Args extends readonly ArgSpec[] = readonly ArgSpec[],
   Shown extends Args[number]['name'] = Args[number]['name'],
 > {
   /** provider:name, as in the binary's stapsdt notes. */
   readonly probe: string;
+  readonly pack: Pack;
+  /**
+   * Attached only when its pack is named in --packs: probes that fire tens of thousands of times a
+   * second while a node syncs, whose cost inside bitcoind an operator should choose to pay.
+   */
+  readonly optIn?: true;
   /** The event_type label it counts under in fibre_exporter_events_processed_total. */
   readonly eventType: string;
   /** Every argument, in order: position N is bpftrace's arg(N-1). */
@@ -139,6 +217,7 @@ export const MECHANISM: KnownLabel<'winner'> = {
 export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstructed',
+    pack: 'fibre',
     eventType: 'block_reconstructed',
     args: [
       { name: 'hash', type: 'str' },
@@ -164,6 +243,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   }),
   tracepoint({
     probe: 'udp:block_reconstruction_detail',
+    pack: 'fibre',
     eventType: 'block_reconstruction_detail',
     args: [
       { name: 'hash', type: 'str' },
@@ -187,6 +267,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   }),
   tracepoint({
     probe: 'udp:block_send_start',
+    pack: 'fibre',
     eventType: 'block_send_start',
     args: [],
     updates: [{ metric: 'blocksSent', add: 1 }],
@@ -195,6 +276,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   }),
   tracepoint({
     probe: 'udp:block_race_winner',
+    pack: 'fibre',
     eventType: 'block_delivery',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -214,6 +296,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   }),
   tracepoint({
     probe: 'udp:block_race_time',
+    pack: 'fibre',
     eventType: 'block_race_time',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -224,12 +307,56 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { name: 'cmpct_ns', type: 'i64' },
       { name: 'cmpct_peer', type: 'str' },
     ],
-    updates: [],
+    updates: [
+      // Both paths delivered: the margin, under the faster one (a tie counts for FIBRE).
+      {
+        metric: 'raceMargin',
+        observe: { difference: ['cmpct_ns', 'udp_ns'] },
+        divisor: 1e9,
+        when: [
+          ['udp_ns', '>=', 0],
+          ['cmpct_ns', '>=', 0],
+          ['udp_ns', '<=', 'cmpct_ns'],
+        ],
+        labels: { winner: { value: 'fibre_udp' } },
+      },
+      {
+        metric: 'raceMargin',
+        observe: { difference: ['udp_ns', 'cmpct_ns'] },
+        divisor: 1e9,
+        when: [
+          ['udp_ns', '>=', 0],
+          ['cmpct_ns', '>=', 0],
+          ['cmpct_ns', '<', 'udp_ns'],
+        ],
+        labels: { winner: { value: 'bip152_cmpct' } },
+      },
+      // Only one path delivered (-1: the other never did).
+      {
+        metric: 'raceUncontested',
+        add: 1,
+        when: [
+          ['udp_ns', '>=', 0],
+          ['cmpct_ns', '<', 0],
+        ],
+        labels: { mechanism: { value: 'fibre_udp' } },
+      },
+      {
+        metric: 'raceUncontested',
+        add: 1,
+        when: [
+          ['cmpct_ns', '>=', 0],
+          ['udp_ns', '<', 0],
+        ],
+        labels: { mechanism: { value: 'bip152_cmpct' } },
+      },
+    ],
     shows: ['height', 'udp_ns', 'cmpct_ns'],
     describe: (e) => `Block race: height=${e.height} udp_ns=${e.udp_ns} cmpct_ns=${e.cmpct_ns}`,
   }),
   tracepoint({
     probe: 'validation:block_connected',
+    pack: 'validation',
     eventType: 'block_connected',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -257,7 +384,223 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     describe: (e, f) =>
       `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(f.connectTimeSeconds(e.connect_time) * 1000).toFixed(1)}ms`,
   }),
+  ...(['inbound', 'outbound'] as const).map((way) =>
+    tracepoint({
+      probe: `net:${way}_message`,
+      pack: 'net',
+      eventType: `${way}_message`,
+      args: [
+        { name: 'peer_id', type: 'i64' },
+        { name: 'addr', type: 'str' },
+        { name: 'conn_type', type: 'str', bytes: 24 },
+        { name: 'msg_type', type: 'str', bytes: 24 },
+        { name: 'size', type: 'u64' },
+        { name: 'payload', type: 'ptr' },
+      ],
+      updates: [
+        {
+          metric: way === 'inbound' ? 'p2pMessagesReceived' : 'p2pMessagesSent',
+          add: 1,
+          labels: { msg_type: MSG_TYPE, conn_type: CONN_TYPE },
+        },
+        {
+          metric: way === 'inbound' ? 'p2pBytesReceived' : 'p2pBytesSent',
+          add: 'size',
+          labels: { msg_type: MSG_TYPE, conn_type: CONN_TYPE },
+        },
+      ],
+      shows: ['peer_id', 'conn_type', 'msg_type', 'size'],
+      describe: (e, f) =>
+        `P2P ${way} message: peer=${e.peer_id} conn_type=${f.label(CONN_TYPE, e.conn_type)} msg_type=${f.label(MSG_TYPE, e.msg_type)} size=${e.size}`,
+    }),
+  ),
+  ...(['inbound', 'outbound'] as const).map((way) =>
+    tracepoint({
+      probe: `net:${way}_connection`,
+      pack: 'net',
+      eventType: `${way}_connection`,
+      args: [
+        { name: 'peer_id', type: 'i64' },
+        { name: 'addr', type: 'str' },
+        { name: 'conn_type', type: 'str', bytes: 24 },
+        { name: 'network', type: 'u32' },
+        // That direction's connections now, this one included.
+        { name: 'connections', type: 'u64' },
+      ],
+      updates: [
+        {
+          metric: 'connectionsOpened',
+          add: 1,
+          labels: { direction: DIRECTION, conn_type: CONN_TYPE, network: NETWORK },
+        },
+        { metric: 'peers', set: 'connections', labels: { direction: DIRECTION } },
+      ],
+      shows: ['peer_id', 'conn_type', 'network', 'connections'],
+      describe: (e, f) =>
+        `P2P ${way} connection: peer=${e.peer_id} conn_type=${f.label(CONN_TYPE, e.conn_type)} network=${e.network} now=${e.connections}`,
+    }),
+  ),
+  tracepoint({
+    probe: 'net:evicted_inbound_connection',
+    pack: 'net',
+    eventType: 'evicted_inbound_connection',
+    args: [
+      { name: 'peer_id', type: 'i64' },
+      { name: 'addr', type: 'str' },
+      { name: 'conn_type', type: 'str', bytes: 24 },
+      { name: 'network', type: 'u32' },
+      { name: 'connected_since', type: 'i64' },
+    ],
+    updates: [{ metric: 'connectionsEvicted', add: 1, labels: { network: NETWORK } }],
+    shows: ['peer_id', 'network'],
+    describe: (e) => `P2P inbound connection evicted: peer=${e.peer_id} network=${e.network}`,
+  }),
+  tracepoint({
+    probe: 'net:closed_connection',
+    pack: 'net',
+    eventType: 'closed_connection',
+    args: [
+      { name: 'peer_id', type: 'i64' },
+      { name: 'addr', type: 'str' },
+      { name: 'conn_type', type: 'str', bytes: 24 },
+      { name: 'network', type: 'u32' },
+      { name: 'connected_since', type: 'i64' },
+    ],
+    updates: [
+      { metric: 'connectionsClosed', add: 1, labels: { conn_type: CONN_TYPE, network: NETWORK } },
+      { metric: 'peers', decrement: 1, labels: { direction: DIRECTION } },
+    ],
+    shows: ['peer_id', 'conn_type', 'network'],
+    describe: (e, f) =>
+      `P2P connection closed: peer=${e.peer_id} conn_type=${f.label(CONN_TYPE, e.conn_type)} network=${e.network}`,
+  }),
+  tracepoint({
+    probe: 'net:misbehaving_connection',
+    pack: 'net',
+    eventType: 'misbehaving_connection',
+    args: [
+      { name: 'peer_id', type: 'i64' },
+      { name: 'reason', type: 'str' },
+    ],
+    updates: [{ metric: 'misbehaving', add: 1 }],
+    shows: ['peer_id', 'reason'],
+    describe: (e, f) => `P2P peer misbehaving: peer=${e.peer_id} reason=${f.text(e.reason)}`,
+  }),
+  tracepoint({
+    probe: 'mempool:added',
+    pack: 'mempool',
+    eventType: 'mempool_added',
+    args: [
+      { name: 'txid', type: 'hash32' },
+      { name: 'vsize', type: 'i32' },
+      { name: 'fee', type: 'i64' },
+    ],
+    updates: [
+      { metric: 'mempoolAdded', add: 1 },
+      { metric: 'mempoolAddedVsize', observe: 'vsize', negative: 'out_of_range' },
+      { metric: 'mempoolAddedFeeRate', observe: { ratio: ['fee', 'vsize'] }, negative: 'out_of_range' },
+      { metric: 'mempoolAddedFees', add: 'fee', when: [['fee', '>=', 0]] },
+    ],
+    shows: ['vsize', 'fee'],
+    describe: (e) => `Mempool added: vsize=${e.vsize} fee=${e.fee}`,
+  }),
+  tracepoint({
+    probe: 'mempool:removed',
+    pack: 'mempool',
+    eventType: 'mempool_removed',
+    args: [
+      { name: 'txid', type: 'hash32' },
+      { name: 'reason', type: 'str', bytes: 16 },
+      { name: 'vsize', type: 'i32' },
+      { name: 'fee', type: 'i64' },
+      { name: 'entry_time', type: 'u64' },
+    ],
+    updates: [{ metric: 'mempoolRemoved', add: 1, labels: { reason: REMOVAL_REASON } }],
+    shows: ['reason', 'vsize', 'fee'],
+    describe: (e, f) => `Mempool removed: reason=${f.label(REMOVAL_REASON, e.reason)} vsize=${e.vsize} fee=${e.fee}`,
+  }),
+  tracepoint({
+    probe: 'mempool:replaced',
+    pack: 'mempool',
+    eventType: 'mempool_replaced',
+    args: [
+      { name: 'replaced_txid', type: 'hash32' },
+      { name: 'replaced_vsize', type: 'i32' },
+      { name: 'replaced_fee', type: 'i64' },
+      { name: 'replaced_entry_time', type: 'u64' },
+      { name: 'replacement_id', type: 'hash32' },
+      { name: 'replacement_vsize', type: 'i32' },
+      { name: 'replacement_fee', type: 'i64' },
+      { name: 'replacement_is_tx', type: 'bool' },
+    ],
+    updates: [{ metric: 'mempoolReplaced', add: 1 }],
+    shows: ['replaced_vsize', 'replaced_fee', 'replacement_vsize', 'replacement_fee'],
+    describe: (e) =>
+      `Mempool replaced: vsize=${e.replaced_vsize} fee=${e.replaced_fee} by vsize=${e.replacement_vsize} fee=${e.replacement_fee}`,
+  }),
+  tracepoint({
+    probe: 'mempool:rejected',
+    pack: 'mempool',
+    eventType: 'mempool_rejected',
+    args: [
+      { name: 'txid', type: 'hash32' },
+      { name: 'reason', type: 'str' },
+    ],
+    updates: [{ metric: 'mempoolRejected', add: 1, labels: { reason: REJECTION_REASON } }],
+    shows: ['reason'],
+    describe: (e, f) => `Mempool rejected: reason=${f.text(e.reason)}`,
+  }),
+  tracepoint({
+    probe: 'utxocache:flush',
+    pack: 'utxocache',
+    eventType: 'utxocache_flush',
+    args: [
+      { name: 'duration_us', type: 'i64' },
+      { name: 'mode', type: 'u32' },
+      { name: 'coins', type: 'u64' },
+      { name: 'memory', type: 'u64' },
+      { name: 'for_prune', type: 'bool' },
+    ],
+    updates: [
+      { metric: 'utxoFlushes', add: 1, labels: { mode: FLUSH_MODE } },
+      { metric: 'utxoFlushDuration', observe: 'duration_us', divisor: 1e6, negative: 'out_of_range' },
+      { metric: 'utxoFlushedCoins', add: 'coins' },
+      { metric: 'utxoMemory', set: 'memory' },
+    ],
+    shows: ['duration_us', 'mode', 'coins', 'memory'],
+    describe: (e) =>
+      `UTXO cache flush: mode=${e.mode} duration=${(e.duration_us / 1000).toFixed(1)}ms coins=${e.coins} memory=${e.memory}`,
+  }),
+  ...(
+    [
+      ['add', 'utxoCoinsAdded'],
+      ['spent', 'utxoCoinsSpent'],
+      ['uncache', 'utxoCoinsUncached'],
+    ] as const
+  ).map(([name, metric]) =>
+    tracepoint({
+      probe: `utxocache:${name}`,
+      pack: 'utxocache',
+      optIn: true,
+      eventType: `utxocache_${name}`,
+      args: [
+        { name: 'txid', type: 'hash32' },
+        { name: 'index', type: 'u32' },
+        { name: 'height', type: 'u32' },
+        { name: 'value', type: 'i64' },
+        { name: 'coinbase', type: 'bool' },
+      ],
+      updates: [{ metric, add: 1 }],
+      shows: ['index', 'height', 'value'],
+      describe: (e) => `UTXO cache ${name}: index=${e.index} height=${e.height} value=${e.value}`,
+    }),
+  ),
 ];
 
-/** The `event_type` values, in catalogue order; each series starts at 0. */
-export const EVENT_TYPES: readonly string[] = [...new Set(TRACEPOINTS.map((t) => t.eventType))];
+/**
+ * The tracepoints a pack selection attaches. No selection: every pack, without the opt-in probes; a
+ * pack named explicitly brings all its probes.
+ */
+export function selectedTracepoints(packs: readonly Pack[] | undefined): Tracepoint[] {
+  return TRACEPOINTS.filter((t) => (packs ? packs.includes(t.pack) : !t.optIn));
+}

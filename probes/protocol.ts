@@ -14,7 +14,14 @@
  *                               string can be a separator
  *   Lost N events               bpftrace's own report of perf buffer overruns
  */
-import type { ArgSpec, KnownLabel, PeerLabel, Tracepoint, Update } from './catalogue.js';
+import {
+  type ArgSpec,
+  type LabelSource,
+  type Observed,
+  TRACEPOINTS,
+  type Tracepoint,
+  type Update,
+} from './catalogue.js';
 import { METRICS, type MetricKey } from './metrics.js';
 
 export const READY_WORD = 'ready';
@@ -46,23 +53,62 @@ export function metricMaps(metric: MetricKey): { values: string; sums: string } 
   return { values: `@${def.kind === 'counter' ? 'c' : 'g'}_${metric}`, sums: '' };
 }
 
-/** A known label's value for a string, and its index in the map key (`otherwise` comes last). */
-export function knownIndex(source: KnownLabel<string>, text: string): number {
-  const keys = Object.keys(source.values);
-  const i = keys.indexOf(text);
-  return i === -1 ? keys.length : i;
+/**
+ * Every value a label of a metric can take, over all the catalogue's updates of that metric: a map key
+ * holds the index of the value in this list, so updates from different probes agree on it.
+ */
+export function labelValues(metric: MetricKey, label: string): readonly string[] {
+  const out = new Set<string>();
+  for (const t of TRACEPOINTS) {
+    for (const u of t.updates) {
+      if (u.metric !== metric) continue;
+      const source = (u.labels as Record<string, LabelSource<string>> | undefined)?.[label];
+      if (!source || 'peer' in source) continue;
+      if ('value' in source) out.add(source.value);
+      else
+        for (const v of [...Object.values('codes' in source ? source.codes : source.values), source.otherwise])
+          out.add(v);
+    }
+  }
+  return [...out];
 }
 
-export function knownValue(source: KnownLabel<string>, index: number): string {
-  const keys = Object.keys(source.values);
-  return index < keys.length ? (source.values[keys[index] as string] as string) : source.otherwise;
+/** The value a known, coded or fixed label gives one event's argument (a string's bytes or a number). */
+export function sourceValue(
+  source: Exclude<LabelSource<string>, { peer: true }>,
+  raw: Buffer | number | undefined,
+): string {
+  if ('value' in source) return source.value;
+  // Own keys only: a peer's "constructor" or "__proto__" is not a known value.
+  const [known, key] =
+    'codes' in source ? [source.codes, raw as number] : [source.values, (raw as Buffer).toString('latin1')];
+  return Object.hasOwn(known, key) ? ((known as Record<string | number, string>)[key] as string) : source.otherwise;
 }
 
-/** Label names of an update in map-key order: known labels in the metric's order, then the peer label. */
+/**
+ * A label the kernel keys by the string's own bytes, as the last map key, for the agent to read: a
+ * peer, or a known set matched by the agent.
+ */
+export function keyedByBytes(source: LabelSource<string> | undefined): boolean {
+  return source !== undefined && ('peer' in source || ('values' in source && source.match === 'agent'));
+}
+
+/** Bytes of a string map key: a peer's (room for Tor v3 and a port), or one more than the longest known value and its NUL. */
+export function keyBytes(source: LabelSource<string>): number {
+  if (!('values' in source)) return PEER_BYTES;
+  return Math.max(...Object.keys(source.values).map((k) => Buffer.byteLength(k))) + 2;
+}
+
+/** Label names of an update in map-key order: the others in the metric's order, then the one keyed by bytes. */
 export function labelOrder(update: Update): string[] {
-  const sources = (update.labels ?? {}) as Record<string, KnownLabel<string> | PeerLabel<string>>;
+  const sources = (update.labels ?? {}) as Record<string, LabelSource<string>>;
   const own = METRICS[update.metric].labels.filter((l) => l !== 'node');
-  return [...own.filter((l) => !('peer' in (sources[l] ?? {}))), ...own.filter((l) => 'peer' in (sources[l] ?? {}))];
+  return [...own.filter((l) => !keyedByBytes(sources[l])), ...own.filter((l) => keyedByBytes(sources[l]))];
+}
+
+/** The label an update keys by a string's bytes, if any. */
+export function bytesLabelOf(update: Update): string | undefined {
+  return Object.entries(update.labels ?? {}).find(([, source]) => keyedByBytes(source))?.[0];
 }
 
 /** The label an update takes from a peer string, if any. */
@@ -96,11 +142,21 @@ export function unprintBuffer(text: string): Buffer {
   return Buffer.from(out);
 }
 
-/** What an observed argument is divided by to give the metric's unit. */
+/** Ratios are summed in millionths: the kernel has integers only. */
+export const RATIO_SCALE = 1_000_000;
+
+/** What an observed value is divided by to give the metric's unit (a ratio's sum is kept in millionths). */
 export function divisorOf(update: Update, connectTimeDivisor: number): number {
   if (!('observe' in update)) return 1;
+  if (typeof update.observe === 'object' && 'ratio' in update.observe) return RATIO_SCALE;
   if (update.divisor === 'connect_time') return connectTimeDivisor;
   return update.divisor ?? 1;
+}
+
+/** The arguments an observed value is computed from. */
+export function observedArgs(observed: Observed<string>): readonly string[] {
+  if (typeof observed === 'string') return [observed];
+  return 'ratio' in observed ? observed.ratio : observed.difference;
 }
 
 /**
@@ -131,11 +187,21 @@ export function connectTimeDivisor(unit: ConnectTimeUnit): number {
   return unit === 'us' ? 1e6 : 1e9;
 }
 
-/** The arguments an update reads: its value and its labels' sources. */
+/** The arguments an update reads: its value, its conditions and its labels' sources. */
 function argsOf(update: Update): string[] {
   const value =
-    'add' in update ? (update.add === 1 ? [] : [update.add]) : ['observe' in update ? update.observe : update.set];
-  return [...value, ...Object.values(update.labels ?? {}).map((l) => l.arg)];
+    'add' in update
+      ? update.add === 1
+        ? []
+        : [update.add]
+      : 'observe' in update
+        ? observedArgs(update.observe)
+        : 'set' in update
+          ? [update.set]
+          : [];
+  const when = (update.when ?? []).flatMap(([a, , b]) => (typeof b === 'string' ? [a, b] : [a]));
+  const labels = Object.values(update.labels ?? {}).flatMap((l) => ('arg' in l ? [l.arg] : []));
+  return [...value, ...when, ...labels];
 }
 
 /**

@@ -21,23 +21,38 @@ function describeUpdate(t: Tracepoint, u: Update): string {
       .join('; ');
   let what: string;
   if ('add' in u) what = u.add === 1 ? '+1 per event' : `+ ${argRef(t, u.add)}`;
+  else if ('decrement' in u) what = '-1 per event (never below 0, nothing before a value was set)';
   else if ('observe' in u) {
     const divisor =
       u.divisor === 'connect_time' ? ' in seconds per `connect_time_unit`' : u.divisor ? ` / ${u.divisor}` : '';
     const rules = refused(u.negative, u.zero);
-    what = `${argRef(t, u.observe)}${divisor}${rules ? `; ${rules}` : ''}`;
+    const o = u.observe;
+    const value =
+      typeof o === 'string'
+        ? argRef(t, o)
+        : 'ratio' in o
+          ? `${argRef(t, o.ratio[0])} / ${argRef(t, o.ratio[1])} (divisor under 1: \`value_out_of_range\`)`
+          : `(${argRef(t, o.difference[0])} − ${argRef(t, o.difference[1])})`;
+    what = `${value}${divisor}${rules ? `; ${rules}` : ''}`;
   } else {
     const rules = refused(u.negative);
     what = `${argRef(t, u.set)}, the last one seen${rules ? `; ${rules}` : ''}`;
   }
-  const labels = Object.entries(u.labels ?? {}).map(([name, source]) =>
-    'peer' in source
-      ? `${name} = ${argRef(t, source.arg)}`
-      : `${name} = ${argRef(t, source.arg)}: ${Object.entries(source.values)
-          .map(([k, v]) => `\`${k}\` → \`${v}\``)
-          .join(', ')}, else \`${source.otherwise}\``,
-  );
-  return `\`${t.probe}\`: ${what}${labels.length ? `; ${labels.join('; ')}` : ''}`;
+  const labels = Object.entries(u.labels ?? {}).map(([name, source]) => {
+    if ('peer' in source) return `${name} = ${argRef(t, source.arg)}`;
+    if ('value' in source) return `${name} = \`${source.value}\``;
+    const known = 'codes' in source ? source.codes : source.values;
+    // Long known sets (message types, reasons) are listed in the README's text, not in the table.
+    const list =
+      Object.keys(known).length > 8
+        ? `${Object.keys(known).length} known values`
+        : Object.entries(known)
+            .map(([k, v]) => `\`${k}\` → \`${v}\``)
+            .join(', ');
+    return `${name} = ${argRef(t, source.arg)}: ${list}, else \`${source.otherwise}\``;
+  });
+  const when = (u.when ?? []).map(([a, op, b]) => `${a} ${op} ${b}`).join(' and ');
+  return `\`${t.probe}\`: ${what}${labels.length ? `; ${labels.join('; ')}` : ''}${when ? `; when ${when}` : ''}`;
 }
 
 function typeOf(def: MetricDef): string {

@@ -17,7 +17,7 @@ function flatten(map: YAMLMap, prefix: string, out: Record<string, RawValue>, fi
   for (const pair of map.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const name = prefix ? `${prefix}.${key}` : key;
-    // A repeatable setting (otlp.headers) may be written as a mapping or a list of key=value.
+    // A repeatable setting (otlp.headers) may be written as a mapping or a list of key=value; packs as a list.
     if (LIST_KEYS.has(name) && (isMap(pair.value) || isSeq(pair.value))) {
       const value = pair.value.toJSON() as Record<string, unknown> | unknown[];
       out[name] = Array.isArray(value) ? value.map(String) : Object.entries(value).map(([k, v]) => `${k}=${v}`);
@@ -34,7 +34,7 @@ function flatten(map: YAMLMap, prefix: string, out: Record<string, RawValue>, fi
   }
 }
 
-const LIST_KEYS = new Set(SETTINGS.filter((s) => s.repeatable).map((s) => s.yaml));
+const LIST_KEYS = new Set(SETTINGS.filter((s) => s.repeatable || s.list).map((s) => s.yaml));
 
 /** Reads a YAML config file; unreadable or invalid YAML is a ConfigError naming the file and line. */
 export function readConfigFile(path: string): Record<string, RawValue> {

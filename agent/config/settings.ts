@@ -4,6 +4,7 @@
  * tables all come from here, so they cannot drift apart.
  */
 
+import { PACKS, type Pack } from '../../probes/catalogue.js';
 import type { Aggregation, ConnectTimeUnit } from '../../probes/protocol.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 
@@ -23,6 +24,8 @@ export interface AgentConfig {
   perfBufferPages: number;
   mapReadIntervalSeconds: number;
   aggregation: Aggregation;
+  /** Undefined: every pack, without its opt-in probes. */
+  packs?: readonly Pack[];
   peerLabelLimit: number;
   metricsAuthUsername?: string;
   metricsAuthPassword?: string;
@@ -64,6 +67,8 @@ export interface Setting {
   readonly secret?: boolean;
   /** The flag may be given several times; the values arrive as a list. */
   readonly repeatable?: boolean;
+  /** The YAML key may hold a list (a flag or variable gives it comma-separated). */
+  readonly list?: boolean;
   /** Converts the primary environment variable's value (for example milliseconds to seconds). */
   readonly envMap?: (value: string) => string;
   readonly envFallbacks?: readonly EnvFallback[];
@@ -132,6 +137,18 @@ function oneOf<T extends string>(values: readonly T[], normalise: (s: string) =>
     if (!(values as readonly string[]).includes(s)) throw new Error(`must be one of ${values.join(', ')}`);
     return s as T;
   };
+}
+
+/** A comma-separated list (flag, environment) or a YAML list of pack names. */
+function packs(raw: RawValue): Pack[] {
+  const items = (Array.isArray(raw) ? raw : String(raw).split(',')).map((p) => String(p).trim().toLowerCase());
+  const named = items.filter((p) => p !== '');
+  if (named.length === 0) throw new Error(`must name at least one pack of ${PACKS.join(', ')}`);
+  for (const p of named) {
+    if (!(PACKS as readonly string[]).includes(p))
+      throw new Error(`has an unknown pack "${p}" (packs: ${PACKS.join(', ')})`);
+  }
+  return [...new Set(named)] as Pack[];
 }
 
 function boolean(raw: RawValue): boolean {
@@ -278,6 +295,16 @@ export const SETTINGS: readonly Setting[] = [
       'kernel: count in BPF maps, one line per event only where needed (peer labels); events: one line per event for everything (slower, for comparison)',
     default: 'kernel',
     parse: oneOf(['kernel', 'events'] as const, (s) => s.toLowerCase()),
+  },
+  {
+    key: 'packs',
+    flag: '--packs <list>',
+    env: 'FIBRE_PACKS',
+    yaml: 'packs',
+    description:
+      'tracepoint packs to attach, comma-separated: fibre, validation, net, mempool, utxocache (default: all of them, but utxocache:add/spent/uncache, which only a named utxocache pack attaches)',
+    list: true,
+    parse: packs,
   },
   {
     key: 'peerLabelLimit',

@@ -20,6 +20,7 @@ const RANGES: Record<Exclude<ArgType, 'str' | 'hash32'>, readonly [number, numbe
   i32: [-(2 ** 31), 2 ** 31 - 1],
   u64: [0, 2 ** 64],
   i64: [-(2 ** 63), 2 ** 63],
+  ptr: [0, 2 ** 64],
 };
 const INTEGER = /^-?[0-9]{1,20}$/;
 const HEX_BYTES = /^(?:\\x[0-9a-f]{2})+$/;

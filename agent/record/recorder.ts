@@ -3,10 +3,11 @@
  * travel per event), both as the catalogue says; plus the agent's own metrics.
  */
 import {
-  EVENT_TYPES,
+  type Comparison,
   type Formats,
-  type KnownLabel,
   type LabelSource,
+  type Pack,
+  selectedTracepoints,
   TRACEPOINTS,
   type Tracepoint,
   type Update,
@@ -14,16 +15,19 @@ import {
 import { ERROR_TYPES, type ErrorType, METRICS, type MetricDef, type MetricKey } from '../../probes/metrics.js';
 import {
   type Aggregation,
+  bytesLabelOf,
   type ConnectTimeUnit,
   connectTimeDivisor,
   divisorOf,
   EVENTS_MAP,
-  knownIndex,
-  knownValue,
   labelOrder,
+  labelValues,
   metricMaps,
   OUT_OF_RANGE_MAP,
+  observedArgs,
   peerLabelOf,
+  RATIO_SCALE,
+  sourceValue,
   unprintBuffer,
 } from '../../probes/protocol.js';
 import { type EventFields, stripNul } from '../decode/decoder.js';
@@ -39,6 +43,8 @@ export interface RecorderOptions {
   version: string;
   bitcoindPath: string;
   aggregation: Aggregation;
+  /** Undefined: the default selection. */
+  packs?: readonly Pack[];
 }
 
 /** How a map's entries become series: which metric, which update says how its keys read. */
@@ -49,20 +55,34 @@ interface MapReader {
   part: 'value' | 'buckets' | 'sum';
 }
 
-/** Label values from the indices the kernel put in a map key; a peer label takes `peer`. */
-function labelsFromKeys(update: Update | undefined, keys: readonly number[], peer?: string): Record<string, string> {
+/** Label values from the indices the kernel put in a map key; a peer label takes `peer`. Undefined: no such value. */
+function labelsFromKeys(
+  update: Update | undefined,
+  keys: readonly number[],
+  peer?: string,
+): Record<string, string> | undefined {
   const labels: Record<string, string> = {};
   if (!update) return labels;
   const peerLabel = peerLabelOf(update);
-  labelOrder(update)
-    .filter((name) => name !== peerLabel)
-    .forEach((name, i) => {
-      const source = (update.labels as Record<string, KnownLabel<string>>)[name] as KnownLabel<string>;
-      labels[name] = knownValue(source, keys[i] ?? -1);
-    });
+  const bytesLabel = bytesLabelOf(update);
+  const names = labelOrder(update).filter((name) => name !== bytesLabel);
+  for (const [i, name] of names.entries()) {
+    const value = labelValues(update.metric, name)[keys[i] ?? -1];
+    if (value === undefined) return undefined;
+    labels[name] = value;
+  }
   if (peerLabel) labels[peerLabel] = peer ?? OVERFLOW_PEER;
   return labels;
 }
+
+const COMPARE: Record<Comparison, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '>=': (a, b) => a >= b,
+  '>': (a, b) => a > b,
+};
 
 const INTEGER_KEYS = /^-?[0-9]{1,20}(?:, -?[0-9]{1,20})*$/;
 
@@ -84,7 +104,7 @@ export class Recorder {
     this.formats = {
       text: (bytes) => logSafe(labelValue(bytes)),
       connectTimeSeconds: (raw) => raw / this.divisor,
-      label: (source, bytes) => knownValue(source, knownIndex(source, bytes.toString('latin1'))),
+      label: (source, bytes) => sourceValue(source, bytes),
     };
     const updates = options.aggregation === 'kernel' ? TRACEPOINTS.flatMap((t) => t.updates) : [];
     for (const update of updates) {
@@ -96,10 +116,21 @@ export class Recorder {
     }
     // Series start at 0 so rate() and increase() work from the first scrape, and a dashboard shows 0
     // rather than "no data" on a node that has not relayed a block yet.
-    for (const t of TRACEPOINTS) {
-      for (const u of t.updates) if ('add' in u && !u.labels) store.get(u.metric, {});
+    // Labels with one value per update too (race_uncontested's mechanism); sets of many values are
+    // left to appear with their first event.
+    const selected = selectedTracepoints(options.packs);
+    for (const t of selected) {
+      for (const u of t.updates) {
+        const fixed = Object.values(u.labels ?? {}).every((l) => 'value' in l);
+        if ('add' in u && fixed)
+          store.get(
+            u.metric,
+            Object.fromEntries(Object.entries(u.labels ?? {}).map(([k, l]) => [k, (l as { value: string }).value])),
+          );
+      }
     }
-    for (const eventType of EVENT_TYPES) store.add('eventsProcessed', { event_type: eventType }, 0);
+    for (const eventType of new Set(selected.map((t) => t.eventType)))
+      store.add('eventsProcessed', { event_type: eventType }, 0);
     for (const errorType of ERROR_TYPES) store.add('errors', { error_type: errorType }, 0);
     store.add('eventsLost', {}, 0);
     store.set('startTime', {}, Date.now() / 1000);
@@ -126,12 +157,12 @@ export class Recorder {
   private resolve(map: string, key: string): ((value: number) => void) | null {
     const entry = `${map}[${key}]`;
     const reader = this.maps.get(map);
-    const peer = reader?.update && peerLabelOf(reader.update) && reader.part === 'value';
+    const bytesLabel = reader?.update && reader.part === 'value' ? bytesLabelOf(reader.update) : undefined;
     let keys: number[];
     let printedPeer: string | undefined;
-    if (peer) {
+    if (bytesLabel) {
       // Integer keys first, then the buffer, which may itself hold ", ".
-      const known = labelOrder(reader.update as Update).length - 1;
+      const known = labelOrder((reader as MapReader).update as Update).length - 1;
       const parts = key.split(', ');
       keys = parts.slice(0, known).map(Number);
       printedPeer = parts.slice(known).join(', ');
@@ -146,14 +177,29 @@ export class Recorder {
     }
     if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, map, 0);
     if (!reader) return null;
+    const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
+    const labelKeys = reader.part === 'buckets' ? keys.slice(0, -1) : keys;
+    // Checked before the peer is admitted: a key no label value has must not take a peer's place.
+    const labels = labelsFromKeys(reader.update, labelKeys);
+    if (!labels) return null;
     if (reader.part === 'value') {
-      if (printedPeer === undefined)
-        return this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys), entry, 0);
+      if (printedPeer === undefined) return this.store.kernelSlot(reader.metric, labels, entry, 0);
+      const source = (reader.update as Update).labels?.[bytesLabel as never] as unknown as LabelSource<string>;
+      const text = stripNul(unprintBuffer(printedPeer));
+      if (!('peer' in source)) {
+        // Text from bitcoind's code: each string is its own entry, several may count under "other".
+        return this.store.kernelSlot(
+          reader.metric,
+          { ...labels, [bytesLabel as string]: sourceValue(source as never, text) },
+          entry,
+          0,
+        );
+      }
       // Past --peer-label-limit a peer counts as "other", and each of its deliveries as an overflow.
       const label = this.peers.admit(stripNul(unprintBuffer(printedPeer)));
       const counted = this.store.kernelSlot(
         reader.metric,
-        labelsFromKeys(reader.update, keys, label ?? OVERFLOW_PEER),
+        labelsFromKeys(reader.update, labelKeys, label ?? OVERFLOW_PEER) as Record<string, string>,
         entry,
         0,
       );
@@ -164,15 +210,14 @@ export class Recorder {
         overflow(value);
       };
     }
-    const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
     if (reader.part === 'sum') {
       const divisor = divisorOf(reader.update as Update, this.divisor);
-      const sum = this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys), entry, buckets + 1);
+      const sum = this.store.kernelSlot(reader.metric, labels, entry, buckets + 1);
       return (value) => sum(value / divisor);
     }
     const bucket = keys.at(-1) ?? -1;
     if (bucket < 0 || bucket > buckets) return null;
-    return this.store.kernelSlot(reader.metric, labelsFromKeys(reader.update, keys.slice(0, -1)), entry, bucket);
+    return this.store.kernelSlot(reader.metric, labels, entry, bucket);
   }
 
   /** A new bpftrace attempt: its maps start from 0; what the last one counted is kept. */
@@ -190,26 +235,40 @@ export class Recorder {
   }
 
   private label(source: LabelSource<string>, event: EventFields): string {
-    const bytes = event[source.arg] as Buffer;
-    if ('peer' in source) return this.peers.label(bytes);
-    return knownValue(source, knownIndex(source, bytes.toString('latin1')));
+    if ('peer' in source) return this.peers.label(event[source.arg] as Buffer);
+    return sourceValue(source, 'arg' in source ? event[source.arg] : undefined);
   }
 
   /** The same arithmetic as the generated probe body, on one event. */
   private apply(update: Update, event: EventFields): void {
+    const num = (name: string) => event[name] as number;
+    for (const [a, op, b] of update.when ?? []) {
+      if (!COMPARE[op](num(a), typeof b === 'number' ? b : num(b))) return;
+    }
     const labels: Record<string, string> = {};
     const sources = (update.labels ?? {}) as Record<string, LabelSource<string>>;
     for (const name of labelOrder(update)) labels[name] = this.label(sources[name] as LabelSource<string>, event);
     // The catalogue's types made sure each update names a metric of its kind with all its labels.
     const store = this.store as unknown as Record<
-      'add' | 'observe' | 'set',
-      (m: MetricKey, l: object, v: number) => void
+      'add' | 'observe' | 'set' | 'decrement',
+      (m: MetricKey, l: object, v: number, sum?: number) => void
     >;
     if ('add' in update) {
-      store.add.call(this.store, update.metric, labels, update.add === 1 ? 1 : (event[update.add] as number));
+      store.add.call(this.store, update.metric, labels, update.add === 1 ? 1 : num(update.add));
       return;
     }
-    const value = event['observe' in update ? update.observe : update.set] as number;
+    if ('decrement' in update) {
+      store.decrement.call(this.store, update.metric, labels, 1);
+      return;
+    }
+    const observed = 'observe' in update ? update.observe : update.set;
+    const [first, second] = observedArgs(observed).map(num) as [number, number];
+    const ratio = typeof observed === 'object' && 'ratio' in observed;
+    if (ratio && second < 1) {
+      this.error('value_out_of_range');
+      return;
+    }
+    const value = typeof observed === 'string' ? first : ratio ? first / second : first - second;
     if (value < 0 && update.negative) {
       if (update.negative === 'out_of_range') this.error('value_out_of_range');
       return;
@@ -219,6 +278,17 @@ export class Recorder {
       return;
     }
     if (update.zero === 'skip' && value === 0) return;
+    if (ratio) {
+      // Summed as the kernel sums it: in whole millionths.
+      store.observe.call(
+        this.store,
+        update.metric,
+        labels,
+        value,
+        Math.floor((first * RATIO_SCALE) / second) / RATIO_SCALE,
+      );
+      return;
+    }
     store.observe.call(this.store, update.metric, labels, value / divisorOf(update, this.divisor));
   }
 

@@ -57,13 +57,14 @@ export class MetricStore {
     (s.base[0] as number) += value;
   }
 
-  observe<K extends KeyOfKind<'histogram'>>(metric: K, labels: LabelValues<K>, value: number): void {
+  /** `sum` is what the observation adds to the histogram's sum, when it differs from the value (a ratio in millionths). */
+  observe<K extends KeyOfKind<'histogram'>>(metric: K, labels: LabelValues<K>, value: number, sum = value): void {
     const s = this.get(metric, labels);
     const bounds = METRICS[metric].buckets;
     let b = bounds.findIndex((bound) => value <= bound);
     if (b === -1) b = bounds.length;
     (s.base[b] as number)++;
-    (s.base[bounds.length + 1] as number) += value;
+    (s.base[bounds.length + 1] as number) += sum;
     s.seen = true;
   }
 
@@ -72,6 +73,12 @@ export class MetricStore {
     s.base[0] = value;
     s.now.clear();
     s.seen = true;
+  }
+
+  /** One less, never below 0, and nothing before a value was set: as the kernel does it. */
+  decrement<K extends KeyOfKind<'gauge'>>(metric: K, labels: LabelValues<K>, by: number): void {
+    const s = this.get(metric, labels);
+    if (s.seen && (s.base[0] as number) > 0) s.base[0] = Math.max(0, (s.base[0] as number) - by);
   }
 
   /**

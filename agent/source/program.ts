@@ -10,7 +10,15 @@ import {
   ARG_SIZE,
   type ArgSpec,
   type ArgType,
+  type CodeLabel,
+  type Comparison,
   type KnownLabel,
+  type LabelSource,
+  type ObserveUpdate,
+  type Pack,
+  type PeerLabel,
+  type SetUpdate,
+  selectedTracepoints,
   TRACEPOINTS,
   type Tracepoint,
   type Update,
@@ -18,16 +26,18 @@ import {
 import { METRICS } from '../../probes/metrics.js';
 import {
   type Aggregation,
+  bytesLabelOf,
   DIRTY_MAP,
   divisorOf,
   EVENTS_MAP,
+  keyBytes,
   labelOrder,
+  labelValues,
   lineArgs,
   metricMaps,
   OUT_OF_RANGE_MAP,
-  PEER_BYTES,
-  peerLabelOf,
   printsEvents,
+  RATIO_SCALE,
   READY_WORD,
   rawBound,
 } from '../../probes/protocol.js';
@@ -53,11 +63,16 @@ export interface PresentProbe {
   sites: readonly NoteSite[];
 }
 
-/** The catalogue's probes the binary has; an argument whose note disagrees with the catalogue is an error. */
-export function presentProbes(notes: ReadonlyMap<string, readonly NoteSite[]>): PresentProbe[] {
+/** The selected packs' probes the binary has; an argument whose note disagrees with the catalogue is an error. */
+export function presentProbes(
+  notes: ReadonlyMap<string, readonly NoteSite[]>,
+  packs: readonly Pack[] | undefined,
+): PresentProbe[] {
   const present: PresentProbe[] = [];
+  const selected = new Set(selectedTracepoints(packs));
   TRACEPOINTS.forEach((tracepoint, index) => {
     const sites = notes.get(tracepoint.probe);
+    if (!selected.has(tracepoint)) return;
     if (!sites || sites.length === 0) return;
     const problem = checkArgs(
       tracepoint.probe,
@@ -80,6 +95,7 @@ const CAST: Record<ArgType, string> = {
   i64: 'int64',
   str: 'uint64',
   hash32: 'uint64',
+  ptr: 'uint64',
 };
 
 const FORMAT: Record<ArgType, string> = {
@@ -90,15 +106,24 @@ const FORMAT: Record<ArgType, string> = {
   i64: '%lld',
   str: '%rx',
   hash32: '%rx',
+  ptr: '%llu',
 };
 
-/** The expression reading argument `position` (1-based) with its type's width and signedness. */
+/**
+ * The expression reading argument `position` (1-based) with its type's width and signedness, from
+ * the location in the probe's note: bpftrace 0.17's own argN reads only six arguments, and fails on
+ * some operand forms compilers emit. Where a probe's sites keep one of the first six in different
+ * places, argN, which bpftrace resolves per site, is the only expression right at all of them.
+ */
 function argExpression(probe: PresentProbe, position: number): string {
   const spec = probe.tracepoint.args[position - 1] as ArgSpec;
-  if (position <= DIRECT_ARGS) return `(${CAST[spec.type]})arg${position - 1}`;
-  // Every site of a probe agrees on the note (checked in presentProbes), so the first one speaks for all.
-  const note = probe.sites[0]?.args[position - 1];
+  const notes = probe.sites.map((site) => site.args[position - 1]);
+  const note = notes[0];
   if (!note) throw new ProgramError(`${probe.tracepoint.probe}: its note has no argument ${position}`);
+  const where = (n: typeof note | undefined) => n?.spec.slice(n.spec.indexOf('@') + 1);
+  if (position <= DIRECT_ARGS && notes.some((n) => where(n) !== where(note))) {
+    return `(${CAST[spec.type]})arg${position - 1}`;
+  }
   return `(${CAST[spec.type]})(${bpftraceArg(note)})`;
 }
 
@@ -124,34 +149,111 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
   return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
 }
 
-/** Statements that set $kN to the index of a known label's value: string compares in the probe. */
-function knownKey(variable: string, source: KnownLabel<string>, arg: string, bytes: number): string[] {
-  const keys = Object.keys(source.values);
-  // One read of the string, as short as its known values allow: BPF programs have 512 bytes of stack.
-  const text = `${variable}s`;
-  const lines = [`  ${text} = str(${arg}, ${bytes});`, `  ${variable} = ${keys.length};`];
-  keys.forEach((k, i) => {
-    lines.push(`  if (${text} == "${k.replace(/["\\]/g, '\\$&')}") { ${variable} = ${i}; }`);
-  });
+/** Per probe: each label computed once, whatever number of updates use it (a message's type feeds two). */
+type LabelVars = Map<string, string>;
+
+/**
+ * Statements that set `variable` to the index, in the metric's label values, of the value a known or
+ * coded label gives this event: string compares read as few bytes as the known values allow (BPF
+ * programs have 512 bytes of stack), and stop at the first match.
+ */
+function labelIndex(
+  variable: string,
+  source: KnownLabel<string> | CodeLabel<string>,
+  arg: string,
+  universe: readonly string[],
+): string[] {
+  const index = (value: string) => universe.indexOf(value);
+  const cases: [string, number][] = [];
+  let subject = arg;
+  const lines: string[] = [];
+  if ('codes' in source) {
+    for (const [code, value] of Object.entries(source.codes)) cases.push([code, index(value)]);
+  } else if (source.match === 'words') {
+    lines.push(...wordsOf(variable, arg));
+    subject = `${variable}w`;
+    for (const k of Object.keys(source.values)) {
+      const [low, high] = packWords(k);
+      cases.push([`${low} && ${variable}h == ${high}`, index(source.values[k] as string)]);
+    }
+  } else {
+    const keys = Object.keys(source.values);
+    // One byte more than the longest known value and its NUL: a longer string, cut short, matches none.
+    const bytes = Math.max(...keys.map((k) => Buffer.byteLength(k))) + 2;
+    subject = `${variable}s`;
+    lines.push(`  ${subject} = str(${arg}, ${bytes});`);
+    for (const k of keys) cases.push([`"${k.replace(/["\\]/g, '\\$&')}"`, index(source.values[k] as string)]);
+  }
+  lines.push(`  ${variable} = ${index(source.otherwise)};`);
+  if (cases.length) {
+    lines.push(`  ${cases.map(([c, i]) => `if (${subject} == ${c}) { ${variable} = ${i}; }`).join(' else ')}`);
+  }
   return lines;
 }
+
+/** A known value as the two little-endian words its bytes and NUL padding make. */
+function packWords(value: string): [string, string] {
+  const bytes = Buffer.alloc(16);
+  if (bytes.write(value, 'latin1') > 15) throw new ProgramError(`"${value}" is too long to match as words`);
+  // Printable ASCII: both words are under 2^63, which bpftrace's integer literals hold.
+  return [bytes.readBigUInt64LE(0).toString(), bytes.readBigUInt64LE(8).toString()];
+}
+
+/**
+ * Reads 16 bytes at a string pointer as two words, and zeroes every byte from the first NUL on (the
+ * bytes after a short string's NUL are whatever the buffer held before). A zero byte is found without
+ * branching: (w - 0x01..01) & ~w & 0x80..80 has its lowest set bit in the first zero byte.
+ */
+function wordsOf(variable: string, pointer: string): string[] {
+  const low = `${variable}w`;
+  const high = `${variable}h`;
+  const zero = (w: string) => `(${w} - 72340172838076673) & ~${w} & ~9187201950435737471`;
+  const keepBelow = (t: string) => `(((${t} & -${t}) >> 7) - 1)`;
+  return [
+    `  ${low} = *(uint64*)(${pointer});`,
+    `  ${high} = *(uint64*)(${pointer} + 8);`,
+    `  ${variable}t = ${zero(low)};`,
+    `  ${low} = ${low} & ${keepBelow(`${variable}t`)};`,
+    `  if (${variable}t != 0) { ${high} = 0; } else { ${variable}u = ${zero(high)}; ${high} = ${high} & ${keepBelow(`${variable}u`)}; }`,
+  ];
+}
+
+const OPERATOR: Record<Comparison, string> = { '<': '<', '<=': '<=', '==': '==', '!=': '!=', '>=': '>=', '>': '>' };
 
 interface Written {
   maps: Set<string>;
 }
 
-function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: ProgramOptions, w: Written): string[] {
+function kernelUpdate(
+  probe: PresentProbe,
+  update: Update,
+  n: number,
+  options: ProgramOptions,
+  w: Written,
+  vars: LabelVars,
+): string[] {
   const t = probe.tracepoint;
-  const out: string[] = [];
+  const arg = (name: string) => argExpression(probe, position(t, name));
+  const pre: string[] = [];
   const keys: string[] = [];
-  const peer = peerLabelOf(update);
+  const bytesLabel = bytesLabelOf(update);
   for (const label of labelOrder(update)) {
-    if (label === peer) continue;
-    const source = (update.labels as Record<string, KnownLabel<string>> | undefined)?.[label];
-    if (!source) throw new ProgramError(`${t.probe}: ${update.metric} has no source for label ${label}`);
-    const variable = `$k${n}_${keys.length}`;
-    const spec = t.args[position(t, source.arg) - 1] as ArgSpec;
-    out.push(...knownKey(variable, source, argExpression(probe, position(t, source.arg)), spec.bytes ?? STRING_BYTES));
+    if (label === bytesLabel) continue;
+    const source = (update.labels as Record<string, LabelSource<string>> | undefined)?.[label];
+    if (!source || 'peer' in source)
+      throw new ProgramError(`${t.probe}: ${update.metric} has no source for label ${label}`);
+    const universe = labelValues(update.metric, label);
+    if ('value' in source) {
+      keys.push(String(universe.indexOf(source.value)));
+      continue;
+    }
+    const id = JSON.stringify([source, universe]);
+    let variable = vars.get(id);
+    if (!variable) {
+      variable = `$l${vars.size}`;
+      vars.set(id, variable);
+      pre.push(...labelIndex(variable, source, arg(source.arg), universe));
+    }
     keys.push(variable);
   }
   const maps = metricMaps(update.metric);
@@ -160,30 +262,67 @@ function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: P
     return all.length ? `[${all.join(', ')}]` : '';
   };
   w.maps.add(maps.values);
+  const body: string[] = [];
   if ('add' in update) {
-    const amount = update.add === 1 ? '1' : argExpression(probe, position(t, update.add));
-    if (!peer) {
-      out.push(`  ${maps.values}${at([])} = sum(${amount});`);
-      return out;
+    const amount = update.add === 1 ? '1' : arg(update.add);
+    if (!bytesLabel) body.push(`${maps.values}${at([])} = sum(${amount});`);
+    else {
+      // The string's bytes, zero-padded, are the last key: bpftrace prints a buffer key escaped. The
+      // agent keeps --peer-label-limit peers as labels (the rest count as peer="other"), or matches
+      // the text against the known values.
+      const source = (update.labels as Record<string, KnownLabel<string> | PeerLabel<string>>)[bytesLabel];
+      const n = keyBytes(source as LabelSource<string>);
+      body.push(
+        `${maps.values}${at([`buf(str(${arg((source as { arg: string }).arg)}, ${n}), ${n})`])} = sum(${amount});`,
+      );
     }
-    // The peer's bytes, zero-padded, are the last key: bpftrace prints a buffer key escaped. The agent
-    // keeps --peer-label-limit peers as labels and counts the rest as peer="other".
-    const source = (update.labels as Record<string, { arg: string }>)[peer] as { arg: string };
-    const read = `buf(str(${argExpression(probe, position(t, source.arg))}, ${PEER_BYTES}), ${PEER_BYTES})`;
-    out.push(`  ${maps.values}${at([read])} = sum(${amount});`);
-    return out;
-  }
-  const arg = 'observe' in update ? update.observe : update.set;
-  const type = (t.args[position(t, arg) - 1] as ArgSpec).type;
+  } else if ('decrement' in update) {
+    const m = `${maps.values}${at([])}`;
+    body.push(`if (${m} > 0) { ${m} = ${m} - 1; }`);
+  } else body.push(...valueUpdate(probe, update, n, options, w, at));
+  const when = (update.when ?? []).map(
+    ([a, op, b]) => `${arg(a)} ${OPERATOR[op]} ${typeof b === 'number' ? String(b) : arg(b)}`,
+  );
+  const inner = when.length ? [`if (${when.join(' && ')}) {`, ...body.map((l) => `  ${l}`), '}'] : body;
+  return [...pre, ...inner.map((l) => `  ${l}`)];
+}
+
+/** A histogram observation or a gauge's new value, with the refusals the update asks for. */
+function valueUpdate(
+  probe: PresentProbe,
+  update: ObserveUpdate<string> | SetUpdate<string>,
+  n: number,
+  options: ProgramOptions,
+  w: Written,
+  at: (extra: string[]) => string,
+): string[] {
+  const t = probe.tracepoint;
+  const arg = (name: string) => argExpression(probe, position(t, name));
+  const maps = metricMaps(update.metric);
+  const out: string[] = [];
   const v = `$v${n}`;
-  out.push(`  ${v} = ${argExpression(probe, position(t, arg))};`);
-  const signed = type === 'i32' || type === 'i64';
+  const observed = 'observe' in update ? update.observe : update.set;
   const guards: string[] = [];
-  if (signed && update.negative === 'out_of_range') {
+  const refuse = (condition: string) => {
     w.maps.add(OUT_OF_RANGE_MAP);
-    out.push(`  if (${v} < 0) { ${OUT_OF_RANGE_MAP} = count(); }`);
+    out.push(`if (${condition}) { ${OUT_OF_RANGE_MAP} = count(); }`);
+    guards.push(`!(${condition})`);
+  };
+  let per: string | undefined;
+  if (typeof observed === 'string') {
+    out.push(`${v} = ${arg(observed)};`);
+  } else if ('difference' in observed) {
+    out.push(`${v} = (int64)${arg(observed.difference[0])} - (int64)${arg(observed.difference[1])};`);
+  } else {
+    // In millionths, compared with bound * divisor exactly: v <= B * d is n / d <= bound.
+    per = `$d${n}`;
+    out.push(`${v} = (int64)${arg(observed.ratio[0])};`, `${per} = (int64)${arg(observed.ratio[1])};`);
+    refuse(`${per} < 1`);
   }
-  if (signed && update.negative) guards.push(`${v} >= 0`);
+  const signed =
+    typeof observed !== 'string' || ['i32', 'i64'].includes((t.args[position(t, observed) - 1] as ArgSpec).type);
+  if (signed && update.negative === 'out_of_range') refuse(`${v} < 0`);
+  else if (signed && update.negative) guards.push(`${v} >= 0`);
   if ('zero' in update && update.zero === 'skip') guards.push(`${v} != 0`);
   const body: string[] = [];
   if ('set' in update) {
@@ -193,15 +332,16 @@ function kernelUpdate(probe: PresentProbe, update: Update, n: number, options: P
       rawBound(b, divisorOf(update, options.connectTimeDivisor)),
     );
     const b = `$b${n}`;
+    const scaled = per ? `${v} * ${RATIO_SCALE}` : v;
+    const fits = (bound: number) => (per ? `${scaled} <= ${bound} * ${per}` : `${v} <= ${bound}`);
     // Highest bound first, so the last bound the value fits under sets the bucket.
     body.push(`${b} = ${bounds.length};`);
-    for (let i = bounds.length - 1; i >= 0; i--) body.push(`if (${v} <= ${bounds[i]}) { ${b} = ${i}; }`);
-    body.push(`${maps.values}${at([b])} = count();`, `${maps.sums}${at([])} = sum(${v});`);
+    for (let i = bounds.length - 1; i >= 0; i--) body.push(`if (${fits(bounds[i] as number)}) { ${b} = ${i}; }`);
+    body.push(`${maps.values}${at([b])} = count();`, `${maps.sums}${at([])} = sum(${per ? `${scaled} / ${per}` : v});`);
     w.maps.add(maps.sums);
   }
-  out.push(
-    guards.length ? `  if (${guards.join(' && ')}) {\n    ${body.join('\n    ')}\n  }` : `  ${body.join('\n  ')}`,
-  );
+  if (guards.length) out.push(`if (${guards.join(' && ')}) {`, ...body.map((l) => `  ${l}`), '}');
+  else out.push(...body);
   return out;
 }
 
@@ -212,8 +352,9 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
   for (const probe of probes) {
     const t = probe.tracepoint;
     const body: string[] = [];
+    const vars: LabelVars = new Map();
     t.updates.forEach((u, n) => {
-      if (options.aggregation === 'kernel') body.push(...kernelUpdate(probe, u, n, options, w));
+      if (options.aggregation === 'kernel') body.push(...kernelUpdate(probe, u, n, options, w, vars));
     });
     if (options.aggregation === 'kernel') {
       // Counted here when the agent does not record the event from its line (it may still log it).

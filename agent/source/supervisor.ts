@@ -7,7 +7,7 @@
  * Each attempt has its own bpftrace process; events from an attempt that was given up (timed out, or
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
-import { TRACEPOINTS } from '../../probes/catalogue.js';
+import { type Pack, selectedTracepoints } from '../../probes/catalogue.js';
 import { type Aggregation, mapKeysMax } from '../../probes/protocol.js';
 import type { Logger } from '../log.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
@@ -34,6 +34,7 @@ export interface SupervisorOptions {
   /** How often bpftrace prints the maps that changed. */
   readIntervalMs: number;
   peerLabelLimit: number;
+  packs: readonly Pack[] | undefined;
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -126,7 +127,7 @@ export class Supervisor {
     // The probes and their argument locations come from the binary's own notes: no `bpftrace -l` run.
     let probes: PresentProbe[];
     try {
-      probes = presentProbes(readUsdtNotes(binary));
+      probes = presentProbes(readUsdtNotes(binary), this.options.packs);
     } catch (err) {
       if (err instanceof UsdtNoteError || err instanceof ProgramError) throw new AttachError(err.message);
       throw err;
@@ -142,7 +143,7 @@ export class Supervisor {
       );
     }
     if (first) {
-      for (const t of TRACEPOINTS) {
+      for (const t of selectedTracepoints(this.options.packs)) {
         if (!probes.some((p) => p.tracepoint === t)) this.log.warn(`Probe not in binary, not attached: ${t.probe}`);
       }
     }
@@ -202,7 +203,7 @@ export class Supervisor {
       );
     });
     for (const p of probes) this.log.info(`Attached probe: ${p.tracepoint.probe}`);
-    this.log.info(`Attached ${probes.length}/${TRACEPOINTS.length} probes successfully`);
+    this.log.info(`Attached ${probes.length}/${selectedTracepoints(this.options.packs).length} probes successfully`);
     this.setStatus({ attached: true, probes: probes.length, reason: 'attached' });
     this.attachedAt = Date.now();
   }
