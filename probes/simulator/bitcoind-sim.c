@@ -37,6 +37,21 @@ SEMAPHORE(validation, block_connected);
 /* Bitcoin Core's probe with the most arguments (8): bpftrace 0.17 reads only the first 6 by argN, so
  * the agent reads it from the locations in the note. Not counted by -k: -R waits for it. */
 SEMAPHORE(mempool, replaced);
+/* Bitcoin Core v30's other tracepoints, with its argument types: the agent's packs attach them. */
+SEMAPHORE(net, inbound_message);
+SEMAPHORE(net, outbound_message);
+SEMAPHORE(net, inbound_connection);
+SEMAPHORE(net, outbound_connection);
+SEMAPHORE(net, evicted_inbound_connection);
+SEMAPHORE(net, closed_connection);
+SEMAPHORE(net, misbehaving_connection);
+SEMAPHORE(mempool, added);
+SEMAPHORE(mempool, removed);
+SEMAPHORE(mempool, rejected);
+SEMAPHORE(utxocache, flush);
+SEMAPHORE(utxocache, add);
+SEMAPHORE(utxocache, spent);
+SEMAPHORE(utxocache, uncache);
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t report_requested = 0;
@@ -88,17 +103,34 @@ static void put_str(const char *key, const char *s) { put_hex(key, (const unsign
 static void report_semaphores(void) {
   printf("{\"semaphores\":{\"udp:block_reconstructed\":%u,\"udp:block_reconstruction_detail\":%u,"
          "\"udp:block_send_start\":%u,\"udp:block_race_winner\":%u,\"udp:block_race_time\":%u,"
-         "\"validation:block_connected\":%u,\"mempool:replaced\":%u}}\n",
+         "\"validation:block_connected\":%u,\"mempool:replaced\":%u,"
+         "\"net:inbound_message\":%u,\"net:outbound_message\":%u,\"net:inbound_connection\":%u,"
+         "\"net:outbound_connection\":%u,\"net:evicted_inbound_connection\":%u,\"net:closed_connection\":%u,"
+         "\"net:misbehaving_connection\":%u,\"mempool:added\":%u,\"mempool:removed\":%u,"
+         "\"mempool:rejected\":%u,\"utxocache:flush\":%u,\"utxocache:add\":%u,\"utxocache:spent\":%u,"
+         "\"utxocache:uncache\":%u}}\n",
          udp_block_reconstructed_semaphore, udp_block_reconstruction_detail_semaphore,
          udp_block_send_start_semaphore, udp_block_race_winner_semaphore,
-         udp_block_race_time_semaphore, validation_block_connected_semaphore, mempool_replaced_semaphore);
+         udp_block_race_time_semaphore, validation_block_connected_semaphore, mempool_replaced_semaphore,
+         net_inbound_message_semaphore, net_outbound_message_semaphore, net_inbound_connection_semaphore,
+         net_outbound_connection_semaphore, net_evicted_inbound_connection_semaphore,
+         net_closed_connection_semaphore, net_misbehaving_connection_semaphore, mempool_added_semaphore,
+         mempool_removed_semaphore, mempool_rejected_semaphore, utxocache_flush_semaphore,
+         utxocache_add_semaphore, utxocache_spent_semaphore, utxocache_uncache_semaphore);
   fflush(stdout);
 }
 
+/* How many probes a tracer has enabled, for -w and -k: every probe but mempool:replaced (-R). */
 static int active_count(void) {
   return (udp_block_reconstructed_semaphore > 0) + (udp_block_reconstruction_detail_semaphore > 0) +
          (udp_block_send_start_semaphore > 0) + (udp_block_race_winner_semaphore > 0) +
-         (udp_block_race_time_semaphore > 0) + (validation_block_connected_semaphore > 0);
+         (udp_block_race_time_semaphore > 0) + (validation_block_connected_semaphore > 0) +
+         (net_inbound_message_semaphore > 0) + (net_outbound_message_semaphore > 0) +
+         (net_inbound_connection_semaphore > 0) + (net_outbound_connection_semaphore > 0) +
+         (net_evicted_inbound_connection_semaphore > 0) + (net_closed_connection_semaphore > 0) +
+         (net_misbehaving_connection_semaphore > 0) + (mempool_added_semaphore > 0) +
+         (mempool_removed_semaphore > 0) + (mempool_rejected_semaphore > 0) + (utxocache_flush_semaphore > 0) +
+         (utxocache_add_semaphore > 0) + (utxocache_spent_semaphore > 0) + (utxocache_uncache_semaphore > 0);
 }
 
 /* mempool:replaced and udp:block_reconstruction_detail draw from generators of their own, so enabling
@@ -137,6 +169,427 @@ static void fire_replaced(long b, int32_t h) {
   printf("}\n");
 }
 
+/*
+ * Bitcoin Core's net, mempool and utxocache tracepoints. They draw from packs_rng only, so enabling
+ * them changes no other probe's values. While any of them is enabled, each block draws the same
+ * whichever of them are, so a probe's values for a seed do not depend on which others a tracer
+ * enabled (with -w, from the first block); while none is, nothing is drawn and a block costs what
+ * it did before them. A small model keeps them coherent: connections are opened and closed
+ * (count_now is that direction's count after the open), mempool removals are of transactions added
+ * before, and spent coins were added before.
+ */
+static uint64_t packs_rng = 0xD1B54A32D192ED03ULL;
+static uint64_t packs_rnd(void) { return xorshift(&packs_rng); }
+static double packs_unit(void) { return (double)(packs_rnd() >> 11) / 9007199254740992.0; }
+static double packs_logu(double lo, double hi) { return lo * pow(hi / lo, packs_unit()); }
+/* 0 .. n-1 */
+static uint64_t packs_upto(uint64_t n) { return packs_rnd() % n; }
+#define COUNT(a) (sizeof (a) / sizeof *(a))
+#define PICK(a) ((a)[packs_upto(COUNT(a))])
+
+/* A string of 118 bytes: the longest reason the packs are given. */
+#define LONG_REASON                                                                                    \
+  "mandatory-script-verify-flag-failed (Script failed an OP_EQUALVERIFY operation), input 0 of tx with " \
+  "18 inputs rejected"
+
+static const struct msg_kind {
+  const char *name;
+  uint32_t lo, hi; /* payload bytes */
+} msg_kinds[] = {
+    {"version", 102, 130}, {"verack", 0, 0}, {"addr", 31, 30003}, {"addrv2", 10, 40003},
+    {"sendaddrv2", 0, 0}, {"inv", 37, 50003}, {"getdata", 37, 50003}, {"merkleblock", 119, 100000},
+    {"getblocks", 69, 3205}, {"getheaders", 69, 3205}, {"tx", 60, 400000}, {"headers", 82, 162003},
+    {"block", 200, 4000000}, {"getaddr", 0, 0}, {"mempool", 0, 0}, {"ping", 8, 8}, {"pong", 8, 8},
+    {"notfound", 37, 50003}, {"filterload", 10, 36011}, {"filteradd", 1, 521}, {"filterclear", 0, 0},
+    {"sendheaders", 0, 0}, {"feefilter", 8, 8}, {"sendcmpct", 9, 9}, {"cmpctblock", 90, 200000},
+    {"getblocktxn", 34, 10000}, {"blocktxn", 33, 2000000}, {"getcfilters", 37, 37}, {"cfilter", 38, 100000},
+    {"getcfheaders", 37, 37}, {"cfheaders", 70, 64037}, {"getcfcheckpt", 33, 33}, {"cfcheckpt", 34, 3200},
+    {"wtxidrelay", 0, 0}, {"sendtxrcncl", 12, 12},
+};
+/* The types most of a node's traffic has. */
+static const char *const common_msgs[] = {"inv", "tx", "getdata", "ping", "pong", "headers", "addrv2", "feefilter"};
+static const char *const unknown_msgs[] = {"fibrexyz", "", "\xff\xfe<b>xyz</b>"};
+static const char *const hostile_msgs[] = {
+    "<script>", "a\"b'c\\d\ne", "%s%n{}[]", "\xc3\x28\x80\xbf", "verack\x01\x7f", "\xff\xfe<b>xyz</b>", "",
+};
+static const char *const outbound_types[] = {"outbound-full-relay", "block-relay-only", "manual", "feeler", "addr-fetch"};
+static const char *const unknown_types[] = {"private-broadcast", "fibre-udp", ""};
+static const char *const hostile_types[] = {"<b>inbound</b>", "\xff\xfeoutbound-full-relay", "full relay\n\"x\"", ""};
+static const char *const misbehaviours[] = {
+    "header with invalid proof of work", "invalid compact block", "mutated block", "invalid header received",
+    "non-continuous headers sequence", "inv message size = 50001", "addr message size = 1001",
+    "getdata message size = 50001", "Peer sent us a getblocktxn with out-of-bounds tx indices", LONG_REASON,
+};
+static const char *const removal_reasons[] = {"expiry", "sizelimit", "reorg", "block", "conflict", "replaced"};
+static const char *const unknown_removals[] = {"fibre-evicted", "", "\xff\xfe<i>block</i>"};
+static const char *const rejections[] = {
+    "insufficient fee", "min relay fee not met", "mempool min fee not met", "txn-mempool-conflict",
+    "bad-txns-inputs-missingorspent", "txn-already-in-mempool", "non-final", "dust",
+    "mandatory-script-verify-flag-failed (Script failed an OP_EQUALVERIFY operation)", LONG_REASON,
+};
+static const char *const hostile_reasons[] = {
+    "<img src=x onerror=alert(1)>", "quote\"q'uote`\\", "new\nline\ttab", "\xff\xfe non-utf8 \xc3\x28", "%s%n{}",
+};
+
+/* Payloads: read by a tracer up to `size` bytes from where the probe points. Filled when first used. */
+#define MAX_PAYLOAD 4000000
+static unsigned char payload_buf[MAX_PAYLOAD + 256];
+static int payload_filled = 0;
+
+struct conn {
+  int64_t id, since;
+  uint32_t network;
+  int inbound;
+  const char *type;
+  char addr[128];
+};
+#define MAX_CONNS 64
+static struct conn conns[MAX_CONNS];
+static int nconns = 0;
+static uint64_t n_inbound = 0, n_outbound = 0;
+static int64_t next_peer_id = 0;
+
+struct pooled {
+  unsigned char txid[32];
+  int32_t vsize;
+  int64_t fee;
+  uint64_t entry;
+};
+#define MAX_POOL 256
+static struct pooled pool[MAX_POOL];
+static int npool = 0;
+
+struct coin {
+  unsigned char txid[32];
+  uint32_t index, height;
+  int64_t value;
+  _Bool coinbase;
+};
+#define MAX_COINS 1024
+static struct coin coins[MAX_COINS];
+static int ncoins = 0;
+
+static void packs_txid(unsigned char *txid) {
+  for (int i = 0; i < 32; i += 8) {
+    uint64_t v = packs_rnd();
+    for (int j = 0; j < 8; j++) txid[i + j] = (unsigned char)(v >> (8 * j));
+  }
+}
+
+static void put_base32(char *out, int n) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  for (int i = 0; i < n; i++) out[i] = alphabet[packs_upto(32)];
+  out[n] = 0;
+}
+
+/* Core's Network: 0 unroutable, 1 IPv4, 2 IPv6, 3 Tor, 4 I2P, 5 CJDNS; rarely 6 (internal), 7 (NET_MAX)
+ * or a value no release has. */
+static uint32_t pick_network(void) {
+  static const uint32_t odd[] = {6, 7, 42};
+  double r = packs_unit();
+  if (r < 0.03) return PICK(odd);
+  return r < 0.08 ? 0 : r < 0.53 ? 1 : r < 0.68 ? 2 : r < 0.88 ? 3 : r < 0.96 ? 4 : 5;
+}
+
+static void make_addr(char *out, size_t n, uint32_t network, int inbound, int hostile) {
+  unsigned port = inbound ? 1024 + (unsigned)packs_upto(64512) : 8333;
+  unsigned a = (unsigned)packs_upto(256), b = (unsigned)packs_upto(256), c = (unsigned)packs_upto(256);
+  char b32[57];
+  if (hostile && packs_unit() < 0.3) {
+    snprintf(out, n, "%s", PICK(hostile_peers));
+    return;
+  }
+  switch (network) {
+    case 0: snprintf(out, n, "192.168.%u.%u:%u", a, b, port); break;
+    case 2: snprintf(out, n, "[2001:db8:%x::%x]:%u", a * 256 + b, c, port); break;
+    case 3: put_base32(b32, 56); snprintf(out, n, "%s.onion:%u", b32, port); break;
+    case 4: put_base32(b32, 52); snprintf(out, n, "%s.b32.i2p:0", b32); break;
+    case 5: snprintf(out, n, "[fc%02x::%x:%x]:%u", a, b, c, port); break;
+    case 6: snprintf(out, n, "fibre%02x%02x.internal:%u", a, b, port); break;
+    default: snprintf(out, n, "%u.%u.%u.%u:%u", 1 + a % 223, b, c, (unsigned)packs_upto(256), port); break;
+  }
+}
+
+static void put_conn(const char *probe, int32_t h, const struct conn *c) {
+  printf("{\"probe\":\"%s\",\"height\":%d,\"peer_id\":%lld,\"network\":%u", probe, h, (long long)c->id, c->network);
+  put_str("addr_hex", c->addr);
+  put_str("conn_type_hex", c->type);
+}
+
+static void open_conn(int32_t h, int inbound, int64_t now, int hostile, int edge) {
+  if (nconns == MAX_CONNS) return;
+  struct conn *c = &conns[nconns++];
+  c->id = next_peer_id++;
+  c->inbound = inbound;
+  if (inbound) c->type = "inbound";
+  else if (packs_unit() < 0.03) c->type = hostile && packs_unit() < 0.5 ? PICK(hostile_types) : PICK(unknown_types);
+  else {
+    double r = packs_unit();
+    c->type = outbound_types[r < 0.55 ? 0 : r < 0.75 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : 4];
+  }
+  c->network = pick_network();
+  make_addr(c->addr, sizeof c->addr, c->network, inbound, hostile);
+  c->since = now - (int64_t)packs_upto(600);
+  if (edge && packs_unit() < 0.05) c->since = packs_unit() < 0.5 ? 0 : -1;
+  uint64_t count_now = inbound ? ++n_inbound : ++n_outbound;
+  if (inbound && ACTIVE(net, inbound_connection)) {
+    STAP_PROBE5(net, inbound_connection, c->id, (const char *)c->addr, c->type, c->network, count_now);
+    put_conn("net:inbound_connection", h, c);
+    printf(",\"count_now\":%llu}\n", (unsigned long long)count_now);
+  }
+  if (!inbound && ACTIVE(net, outbound_connection)) {
+    STAP_PROBE5(net, outbound_connection, c->id, (const char *)c->addr, c->type, c->network, count_now);
+    put_conn("net:outbound_connection", h, c);
+    printf(",\"count_now\":%llu}\n", (unsigned long long)count_now);
+  }
+}
+
+/* Closes conns[i]; an evicted one (inbound only) is reported as evicted first, as bitcoind does. */
+static void close_conn(int32_t h, int i, int evicted) {
+  struct conn *c = &conns[i];
+  if (evicted && c->inbound && ACTIVE(net, evicted_inbound_connection)) {
+    STAP_PROBE5(net, evicted_inbound_connection, c->id, (const char *)c->addr, c->type, c->network, c->since);
+    put_conn("net:evicted_inbound_connection", h, c);
+    printf(",\"connected_since\":%lld}\n", (long long)c->since);
+  }
+  if (c->inbound) n_inbound -= n_inbound > 0;
+  else n_outbound -= n_outbound > 0;
+  if (ACTIVE(net, closed_connection)) {
+    STAP_PROBE5(net, closed_connection, c->id, (const char *)c->addr, c->type, c->network, c->since);
+    put_conn("net:closed_connection", h, c);
+    printf(",\"connected_since\":%lld}\n", (long long)c->since);
+  }
+  conns[i] = conns[--nconns];
+}
+
+/* A random open connection of that direction (inbound < 0: either), or -1. */
+static int pick_conn(int inbound) {
+  uint64_t k = inbound < 0 ? (uint64_t)nconns : inbound ? n_inbound : n_outbound;
+  if (k == 0) return -1;
+  uint64_t want = packs_upto(k);
+  for (int i = 0; i < nconns; i++) {
+    if (inbound >= 0 && conns[i].inbound != inbound) continue;
+    if (want-- == 0) return i;
+  }
+  return -1;
+}
+
+static void fire_message(int32_t h, int inbound, int hostile, int edge) {
+  int i = pick_conn(inbound);
+  if (i < 0) return;
+  const struct conn *c = &conns[i];
+  const char *type;
+  uint64_t size;
+  double r = packs_unit();
+  if (r < 0.1) {
+    type = hostile && packs_unit() < 0.6 ? PICK(hostile_msgs) : PICK(unknown_msgs);
+    size = packs_upto(1001);
+  } else {
+    const struct msg_kind *k = &msg_kinds[packs_upto(COUNT(msg_kinds))];
+    if (r < 0.55) {
+      const char *name = PICK(common_msgs);
+      for (size_t j = 0; j < COUNT(msg_kinds); j++)
+        if (strcmp(msg_kinds[j].name, name) == 0) k = &msg_kinds[j];
+    }
+    type = k->name;
+    size = k->lo == k->hi ? k->lo : k->lo - 1 + (uint64_t)llround(packs_logu(1, k->hi - k->lo + 1));
+    if (size > k->hi) size = k->hi;
+  }
+  if (edge && packs_unit() < 0.02) size = packs_unit() < 0.5 ? 0 : MAX_PAYLOAD;
+  const unsigned char *payload = payload_buf + packs_upto(256);
+  int fire = inbound ? ACTIVE(net, inbound_message) : ACTIVE(net, outbound_message);
+  if (!fire) return;
+  if (!payload_filled) {
+    for (uint32_t j = 0; j < sizeof payload_buf; j++) payload_buf[j] = (unsigned char)((j * 2654435761u) >> 24);
+    payload_filled = 1;
+  }
+  if (inbound) STAP_PROBE6(net, inbound_message, c->id, (const char *)c->addr, c->type, type, size, payload);
+  else STAP_PROBE6(net, outbound_message, c->id, (const char *)c->addr, c->type, type, size, payload);
+  printf("{\"probe\":\"net:%s_message\",\"height\":%d,\"peer_id\":%lld,\"size\":%llu", inbound ? "inbound" : "outbound",
+         h, (long long)c->id, (unsigned long long)size);
+  put_str("addr_hex", c->addr);
+  put_str("conn_type_hex", c->type);
+  put_str("msg_type_hex", type);
+  put_hex("payload_head_hex", payload, size < 32 ? size : 32);
+  printf("}\n");
+}
+
+static void simulate_net(int32_t h, int64_t now, int hostile, int edge) {
+  int opens_in = (int)packs_upto(3) + (n_inbound < 4), opens_out = (int)packs_upto(3) + (n_outbound < 4);
+  for (int i = 0; i < opens_in; i++) open_conn(h, 1, now, hostile, edge);
+  for (int i = 0; i < opens_out; i++) open_conn(h, 0, now, hostile, edge);
+  int msgs_in = 3 + (int)packs_upto(8), msgs_out = 3 + (int)packs_upto(8);
+  for (int i = 0; i < msgs_in; i++) fire_message(h, 1, hostile, edge);
+  for (int i = 0; i < msgs_out; i++) fire_message(h, 0, hostile, edge);
+  if (packs_unit() < 0.3) {
+    int i = pick_conn(-1);
+    const char *reason = hostile && packs_unit() < 0.4 ? PICK(hostile_reasons) : PICK(misbehaviours);
+    if (i >= 0 && ACTIVE(net, misbehaving_connection)) {
+      STAP_PROBE2(net, misbehaving_connection, conns[i].id, reason);
+      printf("{\"probe\":\"net:misbehaving_connection\",\"height\":%d,\"peer_id\":%lld", h, (long long)conns[i].id);
+      put_str("reason_hex", reason);
+      printf("}\n");
+    }
+    if (i >= 0 && packs_unit() < 0.5) close_conn(h, i, 0);
+  }
+  if (packs_unit() < 0.3) {
+    int i = pick_conn(1);
+    if (i >= 0) close_conn(h, i, 1);
+  }
+  int closes = (int)packs_upto(3) + (nconns > 40 ? 3 : 0);
+  for (int k = 0; k < closes; k++) {
+    int i = pick_conn(-1);
+    if (i >= 0) close_conn(h, i, 0);
+  }
+}
+
+static void simulate_mempool(int32_t h, int64_t now, int hostile, int edge) {
+  int removals = 5 + (int)packs_upto(16) + (npool > 200 ? 20 : 0);
+  for (int k = 0; k < removals && npool > 0; k++) {
+    int i = (int)packs_upto((uint64_t)npool);
+    struct pooled *t = &pool[i];
+    double r = packs_unit();
+    const char *reason = r < 0.02   ? (hostile && packs_unit() < 0.5 ? PICK(hostile_reasons) : PICK(unknown_removals))
+                         : r < 0.6  ? "block"
+                         : r < 0.7  ? "replaced"
+                         : r < 0.78 ? "conflict"
+                         : r < 0.86 ? "expiry"
+                         : r < 0.94 ? "sizelimit"
+                         : r < 0.98 ? "reorg"
+                                    : PICK(removal_reasons);
+    if (edge && packs_unit() < 0.05) t->entry = 0;
+    if (ACTIVE(mempool, removed)) {
+      STAP_PROBE5(mempool, removed, t->txid, reason, t->vsize, t->fee, t->entry);
+      printf("{\"probe\":\"mempool:removed\",\"height\":%d,\"vsize\":%d,\"fee\":%lld,\"entry_time\":%llu", h,
+             t->vsize, (long long)t->fee, (unsigned long long)t->entry);
+      put_hex("txid_hex", t->txid, 32);
+      put_str("reason_hex", reason);
+      printf("}\n");
+    }
+    pool[i] = pool[--npool];
+  }
+  int adds = 5 + (int)packs_upto(16);
+  for (int k = 0; k < adds; k++) {
+    struct pooled t;
+    packs_txid(t.txid);
+    t.vsize = packs_unit() < 0.01 ? 1 + (int32_t)packs_upto(60) : (int32_t)llround(packs_logu(60, 400000));
+    t.fee = (int64_t)llround(t.vsize * packs_logu(1, 500));
+    if (edge && packs_unit() < 0.1) t.fee = 0;
+    t.entry = (uint64_t)(now + (int64_t)packs_upto(600));
+    if (ACTIVE(mempool, added)) {
+      STAP_PROBE3(mempool, added, t.txid, t.vsize, t.fee);
+      printf("{\"probe\":\"mempool:added\",\"height\":%d,\"vsize\":%d,\"fee\":%lld", h, t.vsize, (long long)t.fee);
+      put_hex("txid_hex", t.txid, 32);
+      printf("}\n");
+    }
+    if (npool < MAX_POOL) pool[npool++] = t;
+  }
+  int rejects = (int)packs_upto(3);
+  for (int k = 0; k < rejects; k++) {
+    unsigned char txid[32];
+    packs_txid(txid);
+    const char *reason = hostile && packs_unit() < 0.3 ? PICK(hostile_reasons) : PICK(rejections);
+    if (ACTIVE(mempool, rejected)) {
+      STAP_PROBE2(mempool, rejected, txid, reason);
+      printf("{\"probe\":\"mempool:rejected\",\"height\":%d", h);
+      put_hex("txid_hex", txid, 32);
+      put_str("reason_hex", reason);
+      printf("}\n");
+    }
+  }
+}
+
+static void put_coin(const char *probe, int32_t h, const struct coin *c) {
+  printf("{\"probe\":\"%s\",\"height\":%d,\"index\":%u,\"coin_height\":%u,\"value\":%lld,\"coinbase\":%d", probe, h,
+         c->index, c->height, (long long)c->value, c->coinbase);
+  put_hex("txid_hex", c->txid, 32);
+  printf("}\n");
+}
+
+static void simulate_utxocache(int32_t h, int edge) {
+  /* The block's inputs are spent, then its outputs added; then some coins leave the cache unspent. */
+  int spends = 10 + (int)packs_upto(41);
+  for (int k = 0; k < spends; k++) {
+    struct coin c;
+    if (ncoins > 0) {
+      int i = (int)packs_upto((uint64_t)ncoins);
+      c = coins[i];
+      coins[i] = coins[--ncoins];
+    } else {
+      packs_txid(c.txid);
+      c.index = (uint32_t)packs_upto(4);
+      c.height = (uint32_t)h - 1 - (uint32_t)packs_upto(1000);
+      c.value = (int64_t)llround(packs_logu(546, 1e10));
+      c.coinbase = 0;
+    }
+    if (ACTIVE(utxocache, spent)) {
+      STAP_PROBE5(utxocache, spent, c.txid, c.index, c.height, c.value, c.coinbase);
+      put_coin("utxocache:spent", h, &c);
+    }
+  }
+  int adds = 10 + (int)packs_upto(41);
+  struct coin c;
+  for (int k = 0; k < adds; k++) {
+    if (k == 0 || packs_unit() < 0.5) {
+      packs_txid(c.txid);
+      c.index = 0;
+    } else {
+      c.index++;
+    }
+    c.height = (uint32_t)h;
+    c.coinbase = k == 0;
+    c.value = k == 0 ? 312500000 + (int64_t)packs_upto(50000000) : (int64_t)llround(packs_logu(546, 1e10));
+    if (edge) {
+      double r = packs_unit();
+      if (r < 0.05) c.value = 0;
+      else if (r < 0.07) c.value = 2100000000000000LL; /* MAX_MONEY */
+      else if (r < 0.08) c.index = UINT32_MAX;
+    }
+    if (ACTIVE(utxocache, add)) {
+      STAP_PROBE5(utxocache, add, c.txid, c.index, c.height, c.value, c.coinbase);
+      put_coin("utxocache:add", h, &c);
+    }
+    if (ncoins < MAX_COINS) coins[ncoins++] = c;
+    else coins[packs_upto(MAX_COINS)] = c;
+  }
+  int uncaches = 10 + (int)packs_upto(41);
+  for (int k = 0; k < uncaches; k++) {
+    const struct coin *u = &coins[packs_upto((uint64_t)ncoins)]; /* ncoins >= 10 here */
+    if (ACTIVE(utxocache, uncache)) {
+      STAP_PROBE5(utxocache, uncache, u->txid, u->index, u->height, u->value, u->coinbase);
+      put_coin("utxocache:uncache", h, u);
+    }
+  }
+  /* Core's FlushStateMode: 0 NONE, 1 IF_NEEDED, 2 PERIODIC, 3 ALWAYS; rarely one it does not have. */
+  int64_t duration_us = packs_unit() < 0.1 ? 0 : (int64_t)llround(packs_logu(20, 5e6));
+  if (edge && packs_unit() < 0.1) duration_us = packs_unit() < 0.5 ? -1 : -1 - (int64_t)packs_upto(100000);
+  uint32_t mode = packs_unit() < 0.03 ? 7 : (uint32_t)packs_upto(4);
+  uint64_t ncached = (uint64_t)llround(packs_logu(1000, 1.5e8));
+  uint64_t memory = ncached * (80 + packs_upto(40));
+  if (edge && packs_unit() < 0.05) ncached = 0, memory = 0;
+  _Bool for_prune = packs_unit() < 0.1;
+  if (ACTIVE(utxocache, flush)) {
+    STAP_PROBE5(utxocache, flush, duration_us, mode, ncached, memory, for_prune);
+    printf("{\"probe\":\"utxocache:flush\",\"height\":%d,\"duration_us\":%lld,\"mode\":%u,\"coins\":%llu,"
+           "\"memory_bytes\":%llu,\"for_prune\":%d}\n",
+           h, (long long)duration_us, mode, (unsigned long long)ncached, (unsigned long long)memory, for_prune);
+  }
+}
+
+/* One block's worth of the other tracepoints; time is simulated (ten minutes a block) so runs repeat. */
+static void simulate_packs(long b, int32_t h, int hostile, int edge) {
+  if (!(ACTIVE(net, inbound_message) || ACTIVE(net, outbound_message) || ACTIVE(net, inbound_connection) ||
+        ACTIVE(net, outbound_connection) || ACTIVE(net, evicted_inbound_connection) ||
+        ACTIVE(net, closed_connection) || ACTIVE(net, misbehaving_connection) || ACTIVE(mempool, added) ||
+        ACTIVE(mempool, removed) || ACTIVE(mempool, rejected) || ACTIVE(utxocache, flush) ||
+        ACTIVE(utxocache, add) || ACTIVE(utxocache, spent) || ACTIVE(utxocache, uncache)))
+    return;
+  int64_t now = 1760000000 + (int64_t)b * 600;
+  simulate_net(h, now, hostile, edge);
+  simulate_mempool(h, now, hostile, edge);
+  simulate_utxocache(h, edge);
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -158,10 +611,12 @@ static void usage(void) {
           "  -s SEED    random seed (default 1)\n"
           "  -H HEIGHT  first block height (default 800000)\n"
           "  -w SECS    first wait until PROBES semaphores are enabled (exit 3 on timeout)\n"
-          "  -k PROBES  how many semaphores -w waits for (default 4; mempool:replaced's is not counted)\n"
+          "  -k PROBES  how many semaphores -w waits for (default 4): any probe's but mempool:replaced's, the\n"
+          "             net:*, mempool:added/removed/rejected and utxocache:* ones included\n"
           "  -R         -w also waits for mempool:replaced's semaphore\n"
-          "  -x         hostile peer strings (spaces, quotes, newlines, invalid UTF-8, 127 bytes)\n"
-          "  -e         edge values: negative durations, zero chunks and times, reorgs\n"
+          "  -x         hostile strings (spaces, quotes, newlines, markup, invalid UTF-8, 127 bytes) in peers,\n"
+          "             message and connection types and reasons\n"
+          "  -e         edge values: negative durations, zero chunks, times and fees, reorgs\n"
           "  -u         connect time in microseconds, as bitcoind v23 and v24 pass it\n"
           "  -l         linger after the last block until SIGTERM (SIGUSR1 reports semaphores)\n");
   exit(2);
@@ -194,6 +649,8 @@ int main(int argc, char **argv) {
   if (replaced_rng == 0) replaced_rng = 1;
   detail_rng ^= (uint64_t)seed * 0x94D049BB133111EBULL;
   if (detail_rng == 0) detail_rng = 1;
+  packs_rng ^= (uint64_t)seed * 0xD6E8FEB86659FD93ULL;
+  if (packs_rng == 0) packs_rng = 1;
   signal(SIGTERM, on_stop);
   signal(SIGINT, on_stop);
   signal(SIGUSR1, on_report);
@@ -308,6 +765,7 @@ int main(int argc, char **argv) {
              h, (unsigned long long)txs, inputs, (long long)sigops, (long long)connect);
     }
     if (ACTIVE(mempool, replaced)) fire_replaced(b, h);
+    simulate_packs(b, h, hostile, edge);
     fired_blocks++;
     fflush(stdout);
   }

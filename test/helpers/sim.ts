@@ -11,8 +11,9 @@ let dir: string | undefined;
 const FLAGS = { full: [], noudp: ['-DNO_UDP_PROBES'], wideheight: ['-DWIDE_RECONSTRUCTED_HEIGHT'] } as const;
 
 /**
- * 'full' has every FIBRE probe; 'noudp' is like bitcoind from the public tree: block_connected only;
- * 'wideheight' passes udp:block_reconstructed's height as 8 bytes, against the catalogue's i32.
+ * 'full' has every FIBRE probe and Bitcoin Core v30's net:*, mempool:* and utxocache:* ones; 'noudp' is
+ * like bitcoind from the public tree: all but the udp:* probes; 'wideheight' passes
+ * udp:block_reconstructed's height as 8 bytes, against the catalogue's i32.
  */
 export function buildSim(variant: keyof typeof FLAGS = 'full', name?: string): string {
   const key = `${variant}/${name ?? ''}`;
