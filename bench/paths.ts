@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TRACEPOINTS } from '../probes/catalogue.js';
+import { selectedTracepoints } from '../probes/catalogue.js';
 import {
   Agent,
   buildSimulator,
@@ -30,7 +30,7 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const SCALE = values.quick ? 0.1 : 1;
 
 /** The probes the agent attaches: the catalogue's (the simulator's others are not in it). */
-const ATTACHED = TRACEPOINTS.map((t) => t.probe);
+const ATTACHED = selectedTracepoints(undefined).map((t) => t.probe);
 const COUNTED = [
   'bitcoin_blocks_connected_total',
   'fibre_blocks_reconstructed_total',

@@ -8,7 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { TRACEPOINTS } from '../probes/catalogue.js';
+import { selectedTracepoints } from '../probes/catalogue.js';
 import { buildSimulator, freePort, sleep, startAgent } from './harness.js';
 
 const { values } = parseArgs({
@@ -23,7 +23,7 @@ const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const RESTART_EVERY = Number(values['restart-every']);
 const KILL_EVERY = Number(values['kill-every']);
-const ATTACHED = new Set(TRACEPOINTS.map((t) => t.probe));
+const ATTACHED = new Set(selectedTracepoints(undefined).map((t) => t.probe));
 
 const sim = buildSimulator('soak');
 

@@ -55,15 +55,11 @@ export interface KnownLabel<A extends string> {
   readonly values: Readonly<Record<string, string>>;
   readonly otherwise: string;
   /**
-   * How the kernel matches it; by default, string compares (a few short values: each compare is a
-   * branch per byte, and dozens of them are more paths than the BPF verifier accepts).
-   * 'words': the first 16 bytes at the pointer are read as two integers, cut at the NUL, and
-   * compared with each known value's: for many values of at most 15 bytes, held in a buffer of at
-   * least 16 (a std::string's own).
    * 'agent': the kernel keys the count by the string's bytes and the agent matches them (counters
-   * only): for long free text from bitcoind's own code, a finite set.
+   * only): for free text from bitcoind's own code, a finite set, whose known values are too many and
+   * too long to compare in a BPF program. Otherwise the kernel matches the string (as integers).
    */
-  readonly match?: 'words' | 'agent';
+  readonly match?: 'agent';
 }
 
 /** A label whose value comes from a known set of integer codes (an enum in bitcoind), `otherwise` for the rest. */

@@ -96,13 +96,7 @@ export const REJECTION_REASONS = [
   'coinbase',
 ] as const;
 
-/** A message's type is a std::string of at most 12 characters: its 16-byte buffer can be read whole. */
-export const MSG_TYPE: KnownLabel<'msg_type'> = {
-  arg: 'msg_type',
-  values: identity(MSG_TYPES),
-  otherwise: 'other',
-  match: 'words',
-};
+export const MSG_TYPE: KnownLabel<'msg_type'> = { arg: 'msg_type', values: identity(MSG_TYPES), otherwise: 'other' };
 
 export const CONN_TYPE: KnownLabel<'conn_type'> = {
   arg: 'conn_type',

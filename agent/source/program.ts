@@ -109,20 +109,29 @@ const FORMAT: Record<ArgType, string> = {
   ptr: '%llu',
 };
 
+/** Operand forms bpftrace 0.17's argN reads itself: a register, or a register plus an offset. */
+const SIMPLE_OPERAND = /^(?:%[a-z0-9]+|-?[0-9]*\(%[a-z0-9]+\))$/;
+
 /**
- * The expression reading argument `position` (1-based) with its type's width and signedness, from
- * the location in the probe's note: bpftrace 0.17's own argN reads only six arguments, and fails on
- * some operand forms compilers emit. Where a probe's sites keep one of the first six in different
- * places, argN, which bpftrace resolves per site, is the only expression right at all of them.
+ * The expression reading argument `position` (1-based) with its type's width and signedness. The
+ * first six are bpftrace's argN where it can read them (resolved per site, and the least BPF stack);
+ * the rest, and operand forms argN fails on (base plus index), are read from the location in the note.
  */
 function argExpression(probe: PresentProbe, position: number): string {
   const spec = probe.tracepoint.args[position - 1] as ArgSpec;
   const notes = probe.sites.map((site) => site.args[position - 1]);
   const note = notes[0];
   if (!note) throw new ProgramError(`${probe.tracepoint.probe}: its note has no argument ${position}`);
-  const where = (n: typeof note | undefined) => n?.spec.slice(n.spec.indexOf('@') + 1);
-  if (position <= DIRECT_ARGS && notes.some((n) => where(n) !== where(note))) {
+  const where = (n: typeof note | undefined) => n?.spec.slice(n.spec.indexOf('@') + 1) ?? '';
+  if (position <= DIRECT_ARGS && notes.every((n) => SIMPLE_OPERAND.test(where(n)))) {
     return `(${CAST[spec.type]})arg${position - 1}`;
+  }
+  // Every site of a probe keeps this argument in one place (checked in presentProbes for the 7th
+  // on; for the first six, a site elsewhere would be read wrongly, so it is refused below).
+  if (notes.some((n) => where(n) !== where(note))) {
+    throw new ProgramError(
+      `${probe.tracepoint.probe} argument ${position}: its sites keep it in different places, one of them in a form bpftrace cannot read (${notes.map((n) => n?.spec).join(', ')})`,
+    );
   }
   return `(${CAST[spec.type]})(${bpftraceArg(note)})`;
 }
@@ -154,8 +163,9 @@ type LabelVars = Map<string, string>;
 
 /**
  * Statements that set `variable` to the index, in the metric's label values, of the value a known or
- * coded label gives this event: string compares read as few bytes as the known values allow (BPF
- * programs have 512 bytes of stack), and stop at the first match.
+ * coded label gives this event, stopping at the first match. A known string is compared as integers:
+ * bpftrace's string compares branch at every byte, and a few dozen of them are more paths than the
+ * BPF verifier accepts (measured: 35 message types, or 6 connection types of 21 bytes).
  */
 function labelIndex(
   variable: string,
@@ -165,57 +175,57 @@ function labelIndex(
 ): string[] {
   const index = (value: string) => universe.indexOf(value);
   const cases: [string, number][] = [];
-  let subject = arg;
   const lines: string[] = [];
   if ('codes' in source) {
-    for (const [code, value] of Object.entries(source.codes)) cases.push([code, index(value)]);
-  } else if (source.match === 'words') {
-    lines.push(...wordsOf(variable, arg));
-    subject = `${variable}w`;
-    for (const k of Object.keys(source.values)) {
-      const [low, high] = packWords(k);
-      cases.push([`${low} && ${variable}h == ${high}`, index(source.values[k] as string)]);
-    }
+    // Read once: an argument in memory would be read again by every compare.
+    lines.push(`  ${variable}v = ${arg};`);
+    for (const [code, value] of Object.entries(source.codes)) cases.push([`${variable}v == ${code}`, index(value)]);
   } else {
     const keys = Object.keys(source.values);
-    // One byte more than the longest known value and its NUL: a longer string, cut short, matches none.
-    const bytes = Math.max(...keys.map((k) => Buffer.byteLength(k))) + 2;
-    subject = `${variable}s`;
-    lines.push(`  ${subject} = str(${arg}, ${bytes});`);
-    for (const k of keys) cases.push([`"${k.replace(/["\\]/g, '\\$&')}"`, index(source.values[k] as string)]);
+    const count = Math.ceil((Math.max(...keys.map((k) => Buffer.byteLength(k, 'latin1'))) + 1) / 8);
+    lines.push(...wordsOf(variable, arg, count));
+    for (const k of keys) {
+      const test = packWords(k, count).map((w, i) => `${variable}w${i} == ${w}`);
+      cases.push([test.join(' && '), index(source.values[k] as string)]);
+    }
   }
   lines.push(`  ${variable} = ${index(source.otherwise)};`);
-  if (cases.length) {
-    lines.push(`  ${cases.map(([c, i]) => `if (${subject} == ${c}) { ${variable} = ${i}; }`).join(' else ')}`);
-  }
+  if (cases.length) lines.push(`  ${cases.map(([c, i]) => `if (${c}) { ${variable} = ${i}; }`).join(' else ')}`);
   return lines;
 }
 
-/** A known value as the two little-endian words its bytes and NUL padding make. */
-function packWords(value: string): [string, string] {
-  const bytes = Buffer.alloc(16);
-  if (bytes.write(value, 'latin1') > 15) throw new ProgramError(`"${value}" is too long to match as words`);
-  // Printable ASCII: both words are under 2^63, which bpftrace's integer literals hold.
-  return [bytes.readBigUInt64LE(0).toString(), bytes.readBigUInt64LE(8).toString()];
+/** A known value as the little-endian words its bytes and NUL padding make. */
+function packWords(value: string, count: number): string[] {
+  const bytes = Buffer.alloc(8 * count);
+  bytes.write(value, 'latin1');
+  // Printable ASCII: every word is under 2^63, which bpftrace's integer literals hold.
+  return Array.from({ length: count }, (_, i) => bytes.readBigUInt64LE(8 * i).toString());
 }
 
 /**
- * Reads 16 bytes at a string pointer as two words, and zeroes every byte from the first NUL on (the
- * bytes after a short string's NUL are whatever the buffer held before). A zero byte is found without
- * branching: (w - 0x01..01) & ~w & 0x80..80 has its lowest set bit in the first zero byte.
+ * Reads `count` words at a string pointer and zeroes every byte from the first NUL on (what follows a
+ * short string's NUL is whatever its buffer held before). A zero byte is found without a loop:
+ * (w - 0x01..01) & ~w & 0x80..80 has its lowest set bit in w's first zero byte. The words hold one
+ * byte more than the longest known value, so a longer string keeps a nonzero last byte and matches
+ * none. Reading past a short string stays within what bitcoind passes (a std::string's buffer, a
+ * literal in .rodata); a read the kernel refuses gives zeros, which match no known value.
  */
-function wordsOf(variable: string, pointer: string): string[] {
-  const low = `${variable}w`;
-  const high = `${variable}h`;
-  const zero = (w: string) => `(${w} - 72340172838076673) & ~${w} & ~9187201950435737471`;
+function wordsOf(variable: string, pointer: string, count: number): string[] {
+  const w = (i: number) => `${variable}w${i}`;
+  const zero = (x: string) => `(${x} - 72340172838076673) & ~${x} & ~9187201950435737471`;
   const keepBelow = (t: string) => `(((${t} & -${t}) >> 7) - 1)`;
-  return [
-    `  ${low} = *(uint64*)(${pointer});`,
-    `  ${high} = *(uint64*)(${pointer} + 8);`,
-    `  ${variable}t = ${zero(low)};`,
-    `  ${low} = ${low} & ${keepBelow(`${variable}t`)};`,
-    `  if (${variable}t != 0) { ${high} = 0; } else { ${variable}u = ${zero(high)}; ${high} = ${high} & ${keepBelow(`${variable}u`)}; }`,
-  ];
+  const lines = [`  ${variable}p = (uint64)(${pointer});`];
+  for (let i = 0; i < count; i++) lines.push(`  ${w(i)} = *(uint64*)(${variable}p + ${8 * i});`);
+  // Word i is cut at its first NUL; when it has one, every later word is 0.
+  const cut = (i: number): string => {
+    const t = `${variable}t${i}`;
+    const rest = Array.from({ length: count - i - 1 }, (_, j) => `${w(i + j + 1)} = 0;`).join(' ');
+    const mask = `${t} = ${zero(w(i))}; ${w(i)} = ${w(i)} & ${keepBelow(t)};`;
+    if (i === count - 1) return mask;
+    return `${mask} if (${t} != 0) { ${rest} } else { ${cut(i + 1)} }`;
+  };
+  lines.push(`  ${cut(0)}`);
+  return lines;
 }
 
 const OPERATOR: Record<Comparison, string> = { '<': '<', '<=': '<=', '==': '==', '!=': '!=', '>=': '>=', '>': '>' };
@@ -303,9 +313,10 @@ function valueUpdate(
   const v = `$v${n}`;
   const observed = 'observe' in update ? update.observe : update.set;
   const guards: string[] = [];
+  // Each refusal counts once, and only for a value no earlier rule refused.
   const refuse = (condition: string) => {
     w.maps.add(OUT_OF_RANGE_MAP);
-    out.push(`if (${condition}) { ${OUT_OF_RANGE_MAP} = count(); }`);
+    out.push(`if (${[...guards, condition].join(' && ')}) { ${OUT_OF_RANGE_MAP} = count(); }`);
     guards.push(`!(${condition})`);
   };
   let per: string | undefined;

@@ -3,6 +3,8 @@
  * record of them, independently of the agent's recording code.
  */
 import assert from 'node:assert/strict';
+import type { Pack } from '../../probes/catalogue.js';
+import { packSamples } from './expected-packs.js';
 import { parseExposition, sample } from './exposition.js';
 import { hexBytes, type SimEvent } from './sim.js';
 
@@ -43,7 +45,12 @@ function histogram(name: string, node: string, bounds: number[], values: number[
   return out;
 }
 
-export function expectedSamples(events: SimEvent[], node: string, connectUnit: 'ns' | 'us' = 'ns'): ExpectedSample[] {
+export function expectedSamples(
+  events: SimEvent[],
+  node: string,
+  connectUnit: 'ns' | 'us' = 'ns',
+  packs?: readonly Pack[],
+): ExpectedSample[] {
   const of = (probe: string) => events.filter((e) => e.probe === probe);
   const rec = of('udp:block_reconstructed');
   const winners = of('udp:block_race_winner');
@@ -146,7 +153,7 @@ export function expectedSamples(events: SimEvent[], node: string, connectUnit: '
   // Both probes set the height; within a block, block_connected fires last.
   const last = connected.at(-1) ?? winners.at(-1);
   if (heights.length && last) out.push({ name: 'fibre_last_block_height', labels: { node }, value: last.height });
-  return out;
+  return [...out, ...packSamples(events, node, packs)];
 }
 
 /** One value against its expectation: counts exactly, float sums within a relative 1e-6. */

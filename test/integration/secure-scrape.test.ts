@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRACEPOINTS } from '../../probes/catalogue.js';
+import { selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { Prometheus } from '../helpers/prometheus.js';
@@ -84,7 +84,7 @@ ebpfTest('Prometheus scrapes over TLS with basic auth; a wrong password shows th
     assert.equal(await value('sum(fibre_block_deliveries_total{job="fibre"})'), winners);
     assert.equal(await value('fibre_blocks_reconstructed_total{job="fibre"}'), reconstructed);
     assert.equal(await value('fibre_block_reconstruction_duration_seconds_count{job="fibre"}'), reconstructed);
-    assert.equal(await value('fibre_exporter_probes_attached{job="fibre"}'), TRACEPOINTS.length);
+    assert.equal(await value('fibre_exporter_probes_attached{job="fibre"}'), selectedTracepoints(undefined).length);
     assert.equal(
       (await p.query('bitcoin_blocks_connected_total{job="fibre_wrong"}')).length,
       0,
