@@ -11,14 +11,20 @@ import { withTimeout } from './sim.js';
 
 export class RegtestNode {
   private constructor(
+    /** The P2P port (listening only with -listen=1 in `extra`). */
+    readonly port: number,
     readonly child: ChildProcess,
     private readonly cliArgs: string[],
     private readonly cli: string,
     readonly datadir: string,
   ) {}
 
-  /** A new node, or (with `datadir`) the same node started again on its chain. */
-  static async start(bitcoind: string, datadir = mkdtempSync(join(tmpdir(), 'fibre-regtest-'))): Promise<RegtestNode> {
+  /** A new node, or (with `datadir`) the same node started again on its chain; `extra`: more options. */
+  static async start(
+    bitcoind: string,
+    datadir = mkdtempSync(join(tmpdir(), 'fibre-regtest-')),
+    extra: readonly string[] = [],
+  ): Promise<RegtestNode> {
     const cli = process.env.BITCOIN_CLI_EXE;
     if (!cli) throw new Error('BITCOIN_CLI_EXE is not set (.ci/run sets it beside BITCOIND_EXE)');
     const rpcport = await freePort();
@@ -38,10 +44,12 @@ export class RegtestNode {
         '-fixedseeds=0',
         '-printtoconsole=0',
         ...auth,
+        ...extra,
       ],
       { stdio: 'ignore' },
     );
     const node = new RegtestNode(
+      port,
       child,
       ['-regtest', `-datadir=${datadir}`, `-rpcport=${rpcport}`, ...auth],
       cli,

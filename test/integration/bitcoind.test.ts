@@ -63,6 +63,11 @@ bitcoindTest(
         selectedTracepoints(undefined).filter((t) => t.pack !== 'fibre').length,
         "every default probe but FIBRE's: a public bitcoind has no udp:* probes",
       );
+      // The packs across the restart: bitcoind flushed its coins cache as it stopped, counted then.
+      assert.ok(
+        (sample(e, 'bitcoin_utxocache_flushes_total', { node: 'regtest', mode: 'always' }) ?? 0) >= 1,
+        'the flush at shutdown',
+      );
       assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'decode' }), 0);
     } finally {
       await agent.stop();
