@@ -193,7 +193,7 @@ export interface Tracepoint<
   readonly updates: readonly Update<Args[number]['name']>[];
   /** The arguments the --verbose line shows: with --verbose, event lines carry them too. */
   readonly shows?: readonly Shown[];
-  /** The --verbose log line for one event. */
+  /** The --verbose log line for one event; none for probes that fire per message, transaction or coin (a busy node would flood the log and the perf buffer). */
   describe?(event: Pick<EventOf<Args>, Shown>, f: Formats): string;
 }
 
@@ -405,9 +405,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
           labels: { msg_type: MSG_TYPE, conn_type: CONN_TYPE },
         },
       ],
-      shows: ['peer_id', 'conn_type', 'msg_type', 'size'],
-      describe: (e, f) =>
-        `P2P ${way} message: peer=${e.peer_id} conn_type=${f.label(CONN_TYPE, e.conn_type)} msg_type=${f.label(MSG_TYPE, e.msg_type)} size=${e.size}`,
     }),
   ),
   ...(['inbound', 'outbound'] as const).map((way) =>
@@ -497,8 +494,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { metric: 'mempoolAddedFeeRate', observe: { ratio: ['fee', 'vsize'] }, negative: 'out_of_range' },
       { metric: 'mempoolAddedFees', add: 'fee', when: [['fee', '>=', 0]] },
     ],
-    shows: ['vsize', 'fee'],
-    describe: (e) => `Mempool added: vsize=${e.vsize} fee=${e.fee}`,
   }),
   tracepoint({
     probe: 'mempool:removed',
@@ -512,8 +507,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { name: 'entry_time', type: 'u64' },
     ],
     updates: [{ metric: 'mempoolRemoved', add: 1, labels: { reason: REMOVAL_REASON } }],
-    shows: ['reason', 'vsize', 'fee'],
-    describe: (e, f) => `Mempool removed: reason=${f.label(REMOVAL_REASON, e.reason)} vsize=${e.vsize} fee=${e.fee}`,
   }),
   tracepoint({
     probe: 'mempool:replaced',
@@ -530,9 +523,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { name: 'replacement_is_tx', type: 'bool' },
     ],
     updates: [{ metric: 'mempoolReplaced', add: 1 }],
-    shows: ['replaced_vsize', 'replaced_fee', 'replacement_vsize', 'replacement_fee'],
-    describe: (e) =>
-      `Mempool replaced: vsize=${e.replaced_vsize} fee=${e.replaced_fee} by vsize=${e.replacement_vsize} fee=${e.replacement_fee}`,
   }),
   tracepoint({
     probe: 'mempool:rejected',
@@ -543,8 +533,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { name: 'reason', type: 'str' },
     ],
     updates: [{ metric: 'mempoolRejected', add: 1, labels: { reason: REJECTION_REASON } }],
-    shows: ['reason'],
-    describe: (e, f) => `Mempool rejected: reason=${f.text(e.reason)}`,
   }),
   tracepoint({
     probe: 'utxocache:flush',
@@ -587,8 +575,6 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
         { name: 'coinbase', type: 'bool' },
       ],
       updates: [{ metric, add: 1 }],
-      shows: ['index', 'height', 'value'],
-      describe: (e) => `UTXO cache ${name}: index=${e.index} height=${e.height} value=${e.value}`,
     }),
   ),
 ];

@@ -175,9 +175,12 @@ export function rawBound(bound: number, divisor: number): number {
  */
 export type Aggregation = 'kernel' | 'events';
 
-/** True when events are printed as lines: recorded by the agent, or logged with --verbose. */
-export function printsEvents(aggregation: Aggregation, verbose: boolean): boolean {
-  return verbose || aggregation === 'events';
+/**
+ * True when a probe's events are printed as lines: recorded by the agent, or logged with --verbose
+ * where the catalogue gives it a log line (not for probes that fire per message or per transaction).
+ */
+export function printsEvents(t: Tracepoint, aggregation: Aggregation, verbose: boolean): boolean {
+  return aggregation === 'events' || (verbose && t.describe !== undefined);
 }
 
 /** validation:block_connected's connect time unit: ns since bitcoind v25, us in v23 and v24. */

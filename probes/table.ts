@@ -4,7 +4,7 @@
  */
 import { TRACEPOINTS, type Tracepoint, type Update } from './catalogue.js';
 import { METRICS, type MetricDef, type MetricKey } from './metrics.js';
-import { peerLabelOf } from './protocol.js';
+import { bytesLabelOf, peerLabelOf } from './protocol.js';
 
 function argRef(t: Tracepoint, name: string): string {
   return `${name} (arg ${t.args.findIndex((a) => a.name === name) + 1})`;
@@ -72,7 +72,9 @@ export function metricsTable(): string {
         : 'agent'
       : feeds.some(({ u }) => peerLabelOf(u))
         ? "kernel (BPF map keyed by the peer's bytes)"
-        : 'kernel (BPF map)';
+        : feeds.some(({ u }) => bytesLabelOf(u))
+          ? "kernel (BPF map keyed by the reason's bytes, matched by the agent)"
+          : 'kernel (BPF map)';
     rows.push(`| \`${def.name}\` | ${typeOf(def)} | ${def.labels.join(', ')} | ${from} | ${where} |`);
   }
   return rows.join('\n');

@@ -373,7 +373,7 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
       w.maps.add(EVENTS_MAP);
     }
     if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
-    if (printsEvents(options.aggregation, options.verbose)) body.push(eventLine(probe, options));
+    if (printsEvents(t, options.aggregation, options.verbose)) body.push(eventLine(probe, options));
     const [provider, name] = t.probe.split(':');
     parts.push(`usdt:${options.binary}:${provider}:${name}\n{\n${body.join('\n')}\n}`);
   }

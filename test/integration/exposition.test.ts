@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { PACKS, selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { parseExposition, sample } from '../helpers/exposition.js';
@@ -50,8 +51,12 @@ export function normalise(text: string, binary: string): string {
 
 ebpfTest('/metrics equals the reviewed exposition, and promtool accepts it', async () => {
   const bin = buildSim('full');
-  const sim = await Sim.start(bin, ['-n', '200', '-w', '60', '-s', '42', '-l']);
-  const agent = await AgentProc.start(['-b', bin]);
+  // Every pack, the opt-in probes too, so every family of the contract shows; the simulator fires
+  // once all of them are enabled (mempool:replaced is not among those -k counts), so the run is the
+  // same every time.
+  const probes = selectedTracepoints([...PACKS]).filter((t) => t.probe !== 'mempool:replaced').length;
+  const sim = await Sim.start(bin, ['-n', '200', '-w', '60', '-k', String(probes), '-s', '42', '-l']);
+  const agent = await AgentProc.start(['-b', bin, '--packs', PACKS.join(',')]);
   try {
     await sim.waitDone();
     await eventually(async () => {

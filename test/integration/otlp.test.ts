@@ -87,10 +87,20 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
           }
         });
         // Names: the collector's translation of the push gives exactly the series of /metrics.
-        const pulled = parseExposition(await agent.metrics());
-        const pullKeys = pulled.samples.map(sampleKey).sort();
-        const pushKeys = collectorSamples(exp).map(sampleKey).sort();
-        assert.deepEqual(pushKeys, pullKeys, 'push (through the collector translation) and pull carry the same series');
+        // Both read once the simulator is done and a push has followed the last map read.
+        const pulled = await eventually(async () => {
+          const x = parseExposition(await agent.metrics());
+          const pullKeys = x.samples.map(sampleKey).sort();
+          const pushKeys = collectorSamples(receiver.last() as OtlpExport)
+            .map(sampleKey)
+            .sort();
+          assert.deepEqual(
+            pushKeys,
+            pullKeys,
+            'push (through the collector translation) and pull carry the same series',
+          );
+          return x;
+        });
         assert.equal(sample(pulled, 'fibre_exporter_errors_total', { error_type: 'otlp_export' }), 0);
         assert.doesNotMatch(agent.output, /t0ken/, 'header values are not logged');
       } finally {

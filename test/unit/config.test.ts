@@ -25,6 +25,7 @@ const SAMPLES: Record<string, [string, string, string]> = {
   perfBufferPages: ['64', '128', '512'],
   mapReadIntervalSeconds: ['0.5', '2', '3'],
   aggregation: ['events', 'kernel', 'events'],
+  packs: ['fibre,net', 'mempool', 'validation,utxocache'],
   peerLabelLimit: ['10', '20', '30'],
   metricsAuthUsername: ['flaguser', 'envuser', 'fileuser'],
   metricsAuthPassword: ['flagpass', 'envpass', 'filepass'],
@@ -56,6 +57,18 @@ for (const s of SETTINGS) {
     assert.deepEqual(fallback, s.default === undefined ? undefined : parse(s.default));
   });
 }
+
+test('packs: a list in YAML or comma-separated, names checked, duplicates dropped', () => {
+  const packs = (file: Record<string, RawValue>, env: NodeJS.ProcessEnv = {}) =>
+    resolveConfig({ flags: {}, env, file }).packs;
+  assert.deepEqual(packs({ packs: ['net', 'Mempool', 'net'] }), ['net', 'mempool']);
+  assert.deepEqual(packs({}, { FIBRE_PACKS: ' fibre , validation ' }), ['fibre', 'validation']);
+  assert.throws(
+    () => packs({}, { FIBRE_PACKS: 'fibre,p2p' }),
+    /unknown pack "p2p" \(packs: fibre, validation, net, mempool, utxocache\)/,
+  );
+  assert.throws(() => packs({}, { FIBRE_PACKS: ',' }), /at least one pack/);
+});
 
 test('OpenTelemetry variables: the generic endpoint gets /v1/metrics, the interval is in ms, the signal-specific one wins', () => {
   const env = (e: NodeJS.ProcessEnv) => resolveConfig({ flags: {}, env: e, file: {} });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from '../../agent/record/peer-label.js';
-import { MECHANISM, TRACEPOINTS } from '../../probes/catalogue.js';
+import { MECHANISM, selectedTracepoints, TRACEPOINTS } from '../../probes/catalogue.js';
 import { printedBuffer, sourceValue, unprintBuffer } from '../../probes/protocol.js';
 import { sample, samplesOf } from '../helpers/exposition.js';
 import { hex, ingestPipeline } from '../helpers/ingest.js';
@@ -147,7 +147,12 @@ test('every counter series starts at 0 and the info gauge carries version, node 
   ]) {
     assert.equal(sample(e, name, { node: 'n1' }), 0, name);
   }
-  assert.equal(samplesOf(e, 'fibre_exporter_events_processed_total').length, TRACEPOINTS.length);
+  // One per event type of the default selection: the opt-in probes' only when they are attached.
+  assert.equal(
+    samplesOf(e, 'fibre_exporter_events_processed_total').length,
+    new Set(selectedTracepoints(undefined).map((t) => t.eventType)).size,
+  );
+  assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'utxocache_add' }), undefined);
   assert.equal(sample(e, 'fibre_exporter_info', { version: '9.9.9', node_name: 'n1', bitcoind_path: '/b' }), 1);
   assert.equal(sample(e, 'fibre_exporter_up'), 1);
   assert.equal(sample(e, 'fibre_exporter_probes_attached'), 0);
