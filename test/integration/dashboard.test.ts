@@ -1,19 +1,36 @@
 /**
- * The dashboard against real data: the simulated bitcoind fires blocks continuously, the real agent
- * records them, a real Prometheus scrapes it every second and evaluates the alert rules; then every
- * panel query and every variable query of the dashboard must return at least one series, with the
- * Grafana variables substituted as Grafana would.
+ * The dashboards against real data: the simulated bitcoind fires blocks and every Bitcoin Core
+ * tracepoint continuously, the real agent (every pack, the opt-in probes included) records them, a
+ * real Prometheus scrapes it every second and evaluates the alert rules; then every panel query and
+ * every variable query of every dashboard must return at least one series, with the Grafana variables
+ * substituted as Grafana would.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildDashboard, panelQueries, variableQueries } from '../../docker/grafana/dashboard.js';
+import { parse } from 'yaml';
+import { buildDashboard, DASHBOARDS, panelQueries, variableQueries } from '../../docker/grafana/dashboard.js';
+import { PACKS, selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { Prometheus } from '../helpers/prometheus.js';
 import { buildSim, Sim } from '../helpers/sim.js';
 
 const NODE = 'nodeA';
-const RULES = fileURLToPath(new URL('../../../docker/prometheus/rules/fibre.yml', import.meta.url));
+const PROM_DIR = fileURLToPath(new URL('../../../docker/prometheus/', import.meta.url));
+/** The rule files the stack's Prometheus loads (its rule_files), as absolute paths. */
+const RULES = (parse(readFileSync(`${PROM_DIR}prometheus.yml`, 'utf8')) as { rule_files: string[] }).rule_files.map(
+  (f) => `${PROM_DIR}${f}`,
+);
+/** How many rules they hold together. */
+const RULE_COUNT = RULES.reduce(
+  (n, f) =>
+    n + (parse(readFileSync(f, 'utf8')) as { groups: { rules: unknown[] }[] }).groups.flatMap((g) => g.rules).length,
+  0,
+);
+/** Every probe of every pack: the simulator starts once all their semaphores are on (-k, and -R for mempool:replaced). */
+const ALL_PACKS = [...PACKS];
+const PROBES = selectedTracepoints(ALL_PACKS).map((t) => t.probe);
 
 /** The values Grafana would put in: one selected node (as a multi-value regex), and All. */
 const NODE_VALUES = [`(${NODE})`, '.*'];
@@ -37,15 +54,16 @@ async function labelValues(prom: Prometheus, query: string): Promise<string[]> {
 }
 
 ebpfTest(
-  'every panel and variable query of the dashboard returns data from a real agent',
+  'every panel and variable query of every dashboard returns data from a real agent',
   async () => {
     const bin = buildSim('full');
     let sim: Sim | undefined;
     let agent: AgentProc | undefined;
     let prom: Prometheus | undefined;
     try {
-      sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-s', '11', '-l']);
-      agent = await AgentProc.start(['-b', bin, '-n', NODE]);
+      const semaphores = PROBES.filter((p) => p !== 'mempool:replaced').length;
+      sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-k', String(semaphores), '-R', '-s', '11', '-l']);
+      agent = await AgentProc.start(['-b', bin, '-n', NODE, '--packs', ALL_PACKS.join(',')]);
       await agent.waitFor(/Waiting for FIBRE events/);
       const port = agent.port;
       prom = await Prometheus.start(
@@ -53,7 +71,7 @@ ebpfTest(
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files:
-  - ${JSON.stringify(RULES)}
+${RULES.map((f) => `  - ${JSON.stringify(f)}`).join('\n')}
 scrape_configs:
   - job_name: fibre
     scrape_interval: 1s
@@ -80,14 +98,26 @@ scrape_configs:
         1000,
       );
 
-      const model = buildDashboard();
-      for (const v of variableQueries(model)) {
-        const values = await labelValues(p, v.query);
-        assert.ok(values.includes(NODE), `variable ${v.name} (${v.query}) gave ${JSON.stringify(values)}`);
+      const models = DASHBOARDS.map((spec) => buildDashboard(spec));
+      for (const model of models) {
+        for (const v of variableQueries(model)) {
+          const values = await labelValues(p, v.query);
+          assert.ok(
+            values.includes(NODE),
+            `${model.title}: variable ${v.name} (${v.query}) gave ${JSON.stringify(values)}`,
+          );
+        }
       }
 
-      const queries = panelQueries(model).flatMap((q) =>
-        NODE_VALUES.map((node) => ({ ...q, node, promql: substitute(q.expr, node) })),
+      const queries = models.flatMap((model) =>
+        panelQueries(model).flatMap((q) =>
+          NODE_VALUES.map((node) => ({
+            ...q,
+            panel: `${model.title}: ${q.panel}`,
+            node,
+            promql: substitute(q.expr, node),
+          })),
+        ),
       );
       // Retry for a while so a rare delivery kind has time to show up, then name every empty query.
       let empty: string[] = [];
@@ -112,7 +142,7 @@ scrape_configs:
         data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
       };
       const rules = body.data.groups.flatMap((g) => g.rules);
-      assert.equal(rules.length, 7);
+      assert.equal(rules.length, RULE_COUNT);
       for (const r of rules) assert.equal(r.health, 'ok', `rule ${r.name}: ${r.health} ${r.lastError ?? ''}`);
     } finally {
       await prom?.stop();

@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import {
   buildDashboard,
-  DASHBOARD_PATH,
+  DASHBOARDS,
   DATASOURCE_UID,
   panelQueries,
   renderDashboard,
   variableQueries,
 } from '../../docker/grafana/dashboard.js';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
 import { METRICS } from '../../probes/metrics.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,8 +30,16 @@ const read = (p: string) => readFileSync(at(p), 'utf8');
 const COMPOSE = 'docker/docker-compose.yml';
 const ENV_EXAMPLE = 'docker/.env.example';
 const PROM_CONFIG = 'docker/prometheus/prometheus.yml';
-const RULES = 'docker/prometheus/rules/fibre.yml';
-const RULE_TESTS = 'docker/prometheus/rules/fibre.test.yml';
+/** The rule files Prometheus loads, each with its promtool unit tests beside it (NAME.test.yml). */
+const RULE_FILES = ['rules/fibre.yml', 'rules/bitcoin-core.yml'];
+const RULES = RULE_FILES.map((f) => `docker/prometheus/${f}`);
+const RULE_TESTS = RULES.map((f) => f.replace(/\.yml$/, '.test.yml'));
+
+/** How many rules a rule file holds, as Prometheus reads it. */
+function ruleCount(file: string): number {
+  const rules = parse(read(file)) as { groups: { rules: unknown[] }[] };
+  return rules.groups.reduce((n, g) => n + g.rules.length, 0);
+}
 const COLLECTOR = 'otel-collector/config.yaml';
 
 const IMAGES = {
@@ -154,9 +163,9 @@ test('promtool accepts the Prometheus config, the rules and their unit tests', (
     assert.equal(r.status, 0, `promtool ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
     return r.stdout + r.stderr;
   };
-  assert.match(run('check', 'config', PROM_CONFIG), /1 rule files found/);
-  assert.match(run('check', 'rules', RULES), /SUCCESS: 7 rules found/);
-  assert.match(run('test', 'rules', RULE_TESTS), /SUCCESS/);
+  assert.match(run('check', 'config', PROM_CONFIG), new RegExp(`${RULES.length} rule files found`));
+  for (const f of RULES) assert.match(run('check', 'rules', f), new RegExp(`SUCCESS: ${ruleCount(f)} rules found`));
+  for (const f of RULE_TESTS) assert.match(run('test', 'rules', f), /SUCCESS/);
 });
 
 /** The commented `- job_name: fibre` examples of prometheus.yml, uncommented. */
@@ -205,7 +214,7 @@ test('prometheus.yml scrapes the agents and the collector as documented', () => 
   assert.deepEqual(job('fibre')?.static_configs[0]?.targets, ['host.docker.internal:9435']);
   assert.equal(job('otel-collector')?.honor_labels, true);
   assert.deepEqual(job('otel-collector')?.static_configs[0]?.targets, ['otel-collector:8889']);
-  assert.deepEqual(config.rule_files, ['rules/fibre.yml']);
+  assert.deepEqual(config.rule_files, RULE_FILES);
   // The commented examples: basic auth through a password file, TLS with the generated CA.
   const text = read(PROM_CONFIG);
   assert.match(text, /^\s*#\s*password_file: /m);
@@ -218,8 +227,8 @@ test('the stack files hold no inline password and only documentation IP addresse
     COMPOSE,
     ENV_EXAMPLE,
     PROM_CONFIG,
-    RULES,
-    RULE_TESTS,
+    ...RULES,
+    ...RULE_TESTS,
     COLLECTOR,
     'docker/grafana/provisioning/datasources/prometheus.yml',
     'docker/grafana/provisioning/dashboards/dashboards.yml',
@@ -284,63 +293,92 @@ test('Grafana provisioning: the datasource uid the dashboard uses, and the dashb
     providers.providers.map((p) => [p.type, p.options.path]),
     [['file', '/var/lib/grafana/dashboards']],
   );
-  assert.deepEqual(readdirSync(at('docker/grafana/dashboards')), ['fibre-block-relay.json']);
+  assert.deepEqual(
+    readdirSync(at('docker/grafana/dashboards')).sort(),
+    DASHBOARDS.map((d) => d.path.replace('docker/grafana/dashboards/', '')).sort(),
+  );
 });
 
-test('the committed dashboard is what docker/grafana/dashboard.ts generates', () => {
-  const committed = read(DASHBOARD_PATH).split('\n');
-  const generated = renderDashboard().split('\n');
-  const line = generated.findIndex((l, i) => l !== committed[i]);
-  const differs = line !== -1 || committed.length !== generated.length;
-  const where = line === -1 ? 'length' : `line ${line + 1}: ${committed[line]?.trim()} != ${generated[line]?.trim()}`;
-  // A short message rather than a diff of the whole file.
-  assert.ok(!differs, `${DASHBOARD_PATH} is stale (${where}): run npm run dashboard`);
+test('every committed dashboard is what docker/grafana/dashboard.ts generates', () => {
+  for (const spec of DASHBOARDS) {
+    const committed = read(spec.path).split('\n');
+    const generated = renderDashboard(spec).split('\n');
+    const line = generated.findIndex((l, i) => l !== committed[i]);
+    const differs = line !== -1 || committed.length !== generated.length;
+    const where = line === -1 ? 'length' : `line ${line + 1}: ${committed[line]?.trim()} != ${generated[line]?.trim()}`;
+    // A short message rather than a diff of the whole file.
+    assert.ok(!differs, `${spec.path} is stale (${where}): run npm run dashboard`);
+  }
 });
 
-test('the dashboard: title, uid, the node variable, and every metric of the agent in some panel', () => {
+test('the FIBRE dashboard: title, uid and the node variable', () => {
   const model = buildDashboard();
   assert.equal(model.title, 'FIBRE Block Relay');
   assert.equal(model.uid, 'fibre-block-relay');
-  const node = model.templating?.list?.find((v) => v.name === 'node');
-  assert.equal(node?.type, 'query');
-  assert.equal(node?.query, 'label_values(bitcoin_blocks_connected_total, node)');
-  assert.equal(node?.multi, true);
-  assert.equal(node?.includeAll, true);
   assert.deepEqual(variableQueries(model), [
     { name: 'node', query: 'label_values(bitcoin_blocks_connected_total, node)' },
   ]);
+});
 
-  const queries = panelQueries(model);
-  assert.ok(queries.length > 20, `${queries.length} queries`);
+test('every dashboard: its own uid and file, the node variable, and every metric of its pack in some panel', () => {
+  assert.equal(new Set(DASHBOARDS.map((d) => d.uid)).size, DASHBOARDS.length, 'uids are unique');
+  assert.equal(new Set(DASHBOARDS.map((d) => d.path)).size, DASHBOARDS.length, 'files are unique');
+  const everywhere: string[] = [];
+  for (const spec of DASHBOARDS) {
+    const model = buildDashboard(spec);
+    assert.equal(model.uid, spec.uid);
+    assert.ok(model.tags?.includes('fibre-agent'), `${spec.title} has the fibre-agent tag its links menu lists`);
+    const node = model.templating?.list?.find((v) => v.name === 'node');
+    assert.equal(node?.type, 'query');
+    assert.equal(node?.multi, true);
+    assert.equal(node?.includeAll, true);
+    assert.deepEqual(variableQueries(model), [{ name: 'node', query: `label_values(${spec.nodeMetric}, node)` }]);
+
+    const queries = panelQueries(model);
+    assert.ok(queries.length > 10, `${spec.title}: ${queries.length} queries`);
+    everywhere.push(...queries.map((q) => q.expr));
+    // Every metric the pack's tracepoints feed appears in the pack's dashboard.
+    const fed = TRACEPOINTS.filter((t) => t.pack === spec.pack).flatMap((t) => t.updates.map((u) => u.metric));
+    for (const key of new Set(fed)) {
+      const name = METRICS[key].name;
+      assert.ok(
+        queries.some((q) => q.expr.includes(name)),
+        `${name} (pack ${spec.pack}) appears in no panel of ${spec.title}`,
+      );
+    }
+    for (const q of queries) {
+      const where = `${spec.title}: ${q.panel} ${q.refId}`;
+      // Every query is filtered by $node: directly, or through fibre_exporter_info's node_name.
+      assert.match(q.expr, /node(_name)?=~"\$node"/, `${where} ignores $node: ${q.expr}`);
+      if (/\brate\(|\bincrease\(/.test(q.expr)) {
+        assert.match(q.expr, /\[\$__(rate_interval|range)\]/, `${where}: ${q.expr}`);
+      }
+      // The agent's own series have no node label: they must be joined, never filtered by node.
+      assert.doesNotMatch(q.expr, /fibre_exporter_(?!info)\w+\{[^}]*\bnode=/, `${where}: ${q.expr}`);
+    }
+  }
   for (const def of Object.values(METRICS)) {
     assert.ok(
-      queries.some((q) => q.expr.includes(def.name)),
+      everywhere.some((e) => e.includes(def.name)),
       `${def.name} appears in no panel expression`,
     );
   }
-  for (const q of queries) {
-    // Every query is filtered by $node: directly, or through fibre_exporter_info's node_name.
-    assert.match(q.expr, /node(_name)?=~"\$node"/, `${q.panel} ${q.refId} ignores $node: ${q.expr}`);
-    if (/\brate\(|\bincrease\(/.test(q.expr)) {
-      assert.match(q.expr, /\[\$__(rate_interval|range)\]/, `${q.panel} ${q.refId}: ${q.expr}`);
-    }
-    // The agent's own series have no node label: they must be joined, never filtered by node.
-    assert.doesNotMatch(q.expr, /fibre_exporter_(?!info)\w+\{[^}]*\bnode=/, `${q.panel}: ${q.expr}`);
-  }
 });
 
-test('every datasource reference of the dashboard uses the provisioned uid', () => {
-  const refs: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        if (k === 'datasource') refs.push(child);
-        walk(child);
+test('every datasource reference of every dashboard uses the provisioned uid', () => {
+  for (const spec of DASHBOARDS) {
+    const refs: unknown[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, child] of Object.entries(v)) {
+          if (k === 'datasource') refs.push(child);
+          walk(child);
+        }
       }
-    }
-  };
-  walk(JSON.parse(read(DASHBOARD_PATH)));
-  assert.ok(refs.length > 20, `${refs.length} datasource references`);
-  for (const ref of refs) assert.deepEqual(ref, { type: 'prometheus', uid: DATASOURCE_UID });
+    };
+    walk(JSON.parse(read(spec.path)));
+    assert.ok(refs.length > 10, `${spec.path}: ${refs.length} datasource references`);
+    for (const ref of refs) assert.deepEqual(ref, { type: 'prometheus', uid: DATASOURCE_UID });
+  }
 });
