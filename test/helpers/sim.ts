@@ -3,6 +3,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readUsdtNotes } from '../../agent/source/usdt-notes.js';
+import { selectedTracepoints } from '../../probes/catalogue.js';
 
 const SOURCE = new URL('../../../probes/simulator/bitcoind-sim.c', import.meta.url).pathname;
 const built = new Map<string, string>();
@@ -32,6 +34,12 @@ export interface SimEvent {
   [field: string]: string | number;
 }
 
+/** The probes of the default selection this binary has, but mempool:replaced. */
+function defaultProbes(binary: string): number {
+  const notes = readUsdtNotes(binary);
+  return selectedTracepoints(undefined).filter((t) => t.probe !== 'mempool:replaced' && notes.has(t.probe)).length;
+}
+
 export class Sim {
   readonly events: SimEvent[] = [];
   private semaphoreWaiters: ((s: Record<string, number>) => void)[] = [];
@@ -57,7 +65,13 @@ export class Sim {
     });
   }
 
+  /**
+   * With -w and no -k, the simulator waits until every probe an agent attaches by default is enabled
+   * (mempool:replaced is not among those -k counts): firing before the last one is attached would
+   * lose events no tracer saw. A test that attaches fewer (--packs) gives -k itself.
+   */
   static async start(binary: string, args: string[]): Promise<Sim> {
+    if (args.includes('-w') && !args.includes('-k')) args = [...args, '-k', String(defaultProbes(binary))];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

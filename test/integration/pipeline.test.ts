@@ -154,10 +154,11 @@ for (const aggregation of ['kernel', 'events'] as const) {
     async () => {
       // The probe bodies in the kernel and the agent's per-event recording apply the same rules.
       const bin = buildSim('full');
-      const sim = await Sim.start(bin, ['-n', '400', '-w', '60', '-e', '-s', '17', '-l']);
       // One line per event for every pack's probes at full speed would overrun the perf buffer: the
       // per-event path is kept for FIBRE's own probes, and compared on them.
       const packs = aggregation === 'events' ? (['fibre', 'validation'] as const) : undefined;
+      const wait = packs ? ['-k', String(selectedTracepoints([...packs]).length)] : [];
+      const sim = await Sim.start(bin, ['-n', '400', '-w', '60', ...wait, '-e', '-s', '17', '-l']);
       const agent = await AgentProc.start([
         '-b',
         bin,
