@@ -27,7 +27,12 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The agent (dist/agent/cli.js) attached to `sim`, serving /metrics on 127.0.0.1:port. */
-export async function startAgent(sim: string, port: number, stdio: StdioOptions): Promise<ChildProcess> {
+export async function startAgent(
+  sim: string,
+  port: number,
+  stdio: StdioOptions,
+  extra: readonly string[] = [],
+): Promise<ChildProcess> {
   const args = [
     '-b',
     sim,
@@ -37,6 +42,7 @@ export async function startAgent(sim: string, port: number, stdio: StdioOptions)
     String(await freePort()),
     '--metrics-address',
     '127.0.0.1',
+    ...extra,
   ];
   return spawn(process.execPath, [CLI, ...args], { stdio });
 }
@@ -128,9 +134,12 @@ export class SimRun {
     readonly out: string,
   ) {}
 
-  /** `stopped`: SIGSTOPped at once, so nothing fires (and nothing runs) until resume(). */
-  static async start(binary: string, args: readonly string[], stopped: boolean): Promise<SimRun> {
-    const out = join(mkdtempSync(join(tmpdir(), 'fibre-bench-out-')), 'stdout.jsonl');
+  /**
+   * `stopped`: SIGSTOPped at once, so nothing fires (and nothing runs) until resume(). `dir`: where its
+   * stdout goes (a tmpfs such as /dev/shm: no disk writeback charged to the simulator's CPU).
+   */
+  static async start(binary: string, args: readonly string[], stopped: boolean, dir = tmpdir()): Promise<SimRun> {
+    const out = join(mkdtempSync(join(dir, 'fibre-bench-out-')), 'stdout.jsonl');
     const fd = openSync(out, 'w');
     const child = spawn(binary, args, { stdio: ['ignore', fd, 'inherit'] });
     closeSync(fd);
@@ -175,6 +184,15 @@ export class SimRun {
     let n = 0;
     for (let at = text.indexOf('{"probe":'); at !== -1; at = text.indexOf('{"probe":', at + 1)) n++;
     return n;
+  }
+
+  /** How many times it fired each probe. */
+  firedByProbe(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const m of readFileSync(this.out, 'latin1').matchAll(/^\{"probe":"([^"]+)"/gm)) {
+      counts.set(m[1] as string, (counts.get(m[1] as string) ?? 0) + 1);
+    }
+    return counts;
   }
 
   async stop(): Promise<void> {
@@ -234,6 +252,9 @@ export interface ProcCpu {
   /** sum_exec_runtime of the live threads, in ms to the ns: /proc/PID/stat rounds to 10 ms. */
   runMs: number;
 }
+
+/** The CPU a one-threaded process (the simulator) has used, ms to the ns: from its sched stats. */
+export const simMs = (pid: number) => procCpu(pid)?.runMs ?? Number.NaN;
 
 export function procCpu(pid: number): ProcCpu | undefined {
   try {
@@ -313,4 +334,16 @@ export function cpuBetween(before: Map<number, ProcCpu>, after: Map<number, Proc
   }
   for (const b of before.values()) if (!after.has(b.pid)) ms -= b.ms + b.childrenMs;
   return { ms, runMs, byRole };
+}
+
+export const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+/** A Markdown table, the first column left-aligned and the others right-aligned, on stdout. */
+export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((_, c) => Math.max(...[header, ...rows].map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((w, i) => (i === 0 ? (cells[i] ?? '').padEnd(w) : (cells[i] ?? '').padStart(w))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
 }

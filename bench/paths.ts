@@ -17,35 +17,43 @@ import {
   type CpuDelta,
   cpuBetween,
   enableSemaphores,
-  procCpu,
+  fmt,
+  printTable,
   SimRun,
+  simMs,
   sleep,
   sumOf,
   treeCpu,
 } from './harness.js';
-import { measureLatency, quantile } from './latency.js';
+import { measureLatency, median, quantile } from './latency.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 // --quick: a tenth of the blocks and a short idle, to try the benchmark itself, not to quote.
 const SCALE = values.quick ? 0.1 : 1;
 
-/** The probes the agent attaches: the catalogue's (the simulator's others are not in it). */
-const ATTACHED = selectedTracepoints(undefined).map((t) => t.probe);
-const COUNTED = [
-  'bitcoin_blocks_connected_total',
-  'fibre_blocks_reconstructed_total',
-  'fibre_blocks_sent_total',
-  'fibre_block_deliveries_total',
-  'fibre_block_missing_tx_count_count',
-];
+/**
+ * FIBRE's probes and block_connected only: the simulator also fires the other packs' probes (dozens a
+ * block) when they are attached, which would change what these numbers mean (their cost is
+ * bench/pack-cost.ts's). The agents here run with --packs fibre,validation, and the baselines set
+ * these probes' semaphores.
+ */
+const PACKS = ['--packs', 'fibre,validation'] as const;
+const ATTACHED = selectedTracepoints(['fibre', 'validation']).map((t) => t.probe);
+/** -k: the simulator fires once every one of them is enabled (mempool:replaced is not among them). */
+const WAIT_FOR = String(ATTACHED.length);
+/**
+ * Every event the agent counted, by event type: udp:block_race_time has no count of its own (it
+ * observes a margin only when both paths delivered), so per-metric counts missed one event a block.
+ */
+const COUNTED = ['fibre_exporter_events_processed_total'];
 
 interface Path {
   name: 'events' | 'kernel';
   args: readonly string[];
 }
 const PATHS: readonly Path[] = [
-  { name: 'events', args: ['--aggregation', 'events'] },
-  { name: 'kernel', args: [] },
+  { name: 'events', args: [...PACKS, '--aggregation', 'events'] },
+  { name: 'kernel', args: [...PACKS] },
 ];
 
 interface Rate {
@@ -85,13 +93,10 @@ const simArgs = (r: Rate, blocks: number, seed: number) => [
 interface Baseline {
   /** The simulator's CPU per block with no tracer: semaphores 0, nothing fired or printed. */
   idleUsPerBlock: number;
-  /** ... with the four semaphores set by hand but no uprobe: arguments computed and JSON printed. */
+  /** ... with the six semaphores set by hand but no uprobe: arguments computed and JSON printed. */
   printUsPerBlock: number;
   firedPerBlock: number;
 }
-
-/** The simulator's CPU, ms to the ns (it has one thread): from its sched stats. */
-const simMs = (pid: number) => procCpu(pid)?.runMs ?? Number.NaN;
 
 async function baseline(r: Rate, seed: number): Promise<Baseline> {
   const quiet = await SimRun.start(sim, [...simArgs(r, r.baselineBlocks, seed), '-l'], false);
@@ -101,7 +106,11 @@ async function baseline(r: Rate, seed: number): Promise<Baseline> {
   await quiet.stop();
   rmSync(dirname(quiet.out), { recursive: true });
 
-  const printing = await SimRun.start(sim, [...simArgs(r, r.baselineBlocks, seed), '-w', '60', '-k', '4', '-l'], true);
+  const printing = await SimRun.start(
+    sim,
+    [...simArgs(r, r.baselineBlocks, seed), '-w', '60', '-k', WAIT_FOR, '-l'],
+    true,
+  );
   enableSemaphores(sim, printing.pid, ATTACHED);
   const p0 = simMs(printing.pid);
   printing.resume();
@@ -147,8 +156,8 @@ async function drain(agent: Agent, fired: number, readIntervalMs: number) {
 }
 
 async function load(path: Path, r: Rate, seed: number): Promise<Load> {
-  // -w: fire only once all four probes are attached. Stopped until then, so start-up is not measured.
-  const run = await SimRun.start(sim, [...simArgs(r, r.blocks, seed), '-w', '60', '-k', '4', '-l'], true);
+  // -w: fire only once all six probes are attached. Stopped until then, so start-up is not measured.
+  const run = await SimRun.start(sim, [...simArgs(r, r.blocks, seed), '-w', '60', '-k', WAIT_FOR, '-l'], true);
   const agent = await Agent.start(sim, run.pid, path.args);
   try {
     const startupMs = await agent.attached();
@@ -188,7 +197,7 @@ interface Idle {
 
 async function idle(path: Path): Promise<Idle> {
   // One block once attached, then nothing: the agent has seen an event and has nothing left to do.
-  const run = await SimRun.start(sim, ['-n', '1', '-w', '60', '-k', '4', '-l'], false);
+  const run = await SimRun.start(sim, ['-n', '1', '-w', '60', '-k', WAIT_FOR, '-l'], false);
   const agent = await Agent.start(sim, run.pid, path.args);
   try {
     const startupMs = await agent.attached();
@@ -234,9 +243,9 @@ for (const path of PATHS) {
 }
 const latencies: Record<string, number[]> = {};
 for (const [name, args] of [
-  ['events', ['--aggregation', 'events']],
-  ['kernel', []],
-  ['kernel 0.1 s', ['--map-read-interval', '0.1']],
+  ['events', [...PACKS, '--aggregation', 'events']],
+  ['kernel', [...PACKS]],
+  ['kernel 0.1 s', [...PACKS, '--map-read-interval', '0.1']],
 ] as const) {
   const l = await measureLatency(sim, args, LATENCY_BLOCKS);
   latencies[name] = l.sorted;
@@ -245,16 +254,10 @@ for (const [name, args] of [
 const load2 = execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 // ---- the numbers ----
-const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const per100k = (l: Load) => l.cpu.ms / 1000 / (l.fired / 100_000);
 const per100kRun = (l: Load) => l.cpu.runMs / 1000 / (l.fired / 100_000);
 /** µs per fired probe inside the simulator, over a baseline per block. */
 const simPerProbe = (l: Load, r: Rate, usPerBlock: number) => (l.simUs - r.blocks * usPerBlock) / l.fired;
-const median = (xs: readonly number[]) =>
-  quantile(
-    [...xs].sort((a, b) => a - b),
-    0.5,
-  );
 const lat = (name: string) => {
   const s = latencies[name] ?? [];
   return `${fmt(quantile(s, 0.5), 0)} / ${fmt(quantile(s, 0.95), 0)} / ${fmt(quantile(s, 1), 0)}`;
@@ -317,15 +320,8 @@ row(
   3,
 );
 
-const widths = [0, 1, 2, 3].map((c) =>
-  Math.max(...[['measure', 'events', 'kernel', 'ratio'], ...rows].map((r) => (r[c] as string).length)),
-);
-const line = (cells: readonly string[]) =>
-  `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
 console.log('');
-console.log(line(['measure', 'events', 'kernel', 'ratio']));
-console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(['measure', 'events', 'kernel', 'ratio'], rows);
 
 console.log('\nraw:');
 for (const [i, r] of RATES.entries()) {

@@ -1,4 +1,7 @@
-/** npm run bench: the hot path always; the two paths end to end when this machine can run bpftrace. */
+/**
+ * npm run bench: the hot path always; when this machine can run bpftrace, the two paths end to end
+ * and then what each pack costs inside bitcoind.
+ */
 import { spawnSync } from 'node:child_process';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -7,4 +10,6 @@ const canTrace = process.geteuid?.() === 0 && !spawnSync('bpftrace', ['--version
 if (canTrace) {
   console.log('');
   spawnSync(process.execPath, [`${here}paths.js`], { stdio: 'inherit' });
-} else console.log('\nevents against kernel path: skipped (needs root and bpftrace)');
+  console.log('');
+  spawnSync(process.execPath, [`${here}pack-cost.js`], { stdio: 'inherit' });
+} else console.log('\nevents against kernel path and cost per pack: skipped (need root and bpftrace)');
