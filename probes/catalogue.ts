@@ -106,7 +106,8 @@ export interface Difference<A extends string> {
 /**
  * first / second (a fee rate: fee per vbyte). Buckets are decided exactly, by comparing first with
  * bound * second in integers; the sum adds each ratio truncated to a millionth. A second argument
- * under 1 cannot be a measurement: counted as `value_out_of_range`.
+ * under 1 cannot be a measurement, nor a first over 9.2e12 (the integers would overflow): counted as
+ * `value_out_of_range`.
  */
 export interface Ratio<A extends string> {
   readonly ratio: readonly [A, A];

@@ -144,6 +144,8 @@ export function unprintBuffer(text: string): Buffer {
 
 /** Ratios are summed in millionths: the kernel has integers only. */
 export const RATIO_SCALE = 1_000_000;
+/** The largest numerator a ratio takes: times RATIO_SCALE it must fit in an int64 (9.2e12 sat is 92,000 BTC). */
+export const RATIO_NUMERATOR_MAX = 9_223_372_036_854;
 
 /** What an observed value is divided by to give the metric's unit (a ratio's sum is kept in millionths). */
 export function divisorOf(update: Update, connectTimeDivisor: number): number {

@@ -26,6 +26,7 @@ import {
   OUT_OF_RANGE_MAP,
   observedArgs,
   peerLabelOf,
+  RATIO_NUMERATOR_MAX,
   RATIO_SCALE,
   sourceValue,
   unprintBuffer,
@@ -264,7 +265,7 @@ export class Recorder {
     const observed = 'observe' in update ? update.observe : update.set;
     const [first, second] = observedArgs(observed).map(num) as [number, number];
     const ratio = typeof observed === 'object' && 'ratio' in observed;
-    if (ratio && second < 1) {
+    if (ratio && (second < 1 || first > RATIO_NUMERATOR_MAX)) {
       this.error('value_out_of_range');
       return;
     }

@@ -37,6 +37,7 @@ import {
   metricMaps,
   OUT_OF_RANGE_MAP,
   printsEvents,
+  RATIO_NUMERATOR_MAX,
   RATIO_SCALE,
   READY_WORD,
   rawBound,
@@ -329,6 +330,7 @@ function valueUpdate(
     per = `$d${n}`;
     out.push(`${v} = (int64)${arg(observed.ratio[0])};`, `${per} = (int64)${arg(observed.ratio[1])};`);
     refuse(`${per} < 1`);
+    refuse(`${v} > ${RATIO_NUMERATOR_MAX}`);
   }
   const signed =
     typeof observed !== 'string' || ['i32', 'i64'].includes((t.args[position(t, observed) - 1] as ArgSpec).type);

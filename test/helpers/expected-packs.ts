@@ -139,25 +139,31 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
   for (const [direction, value] of peers) out.push({ name: 'bitcoin_p2p_peers', labels: { node, direction }, value });
   if (on('net')) counts.add('bitcoin_p2p_misbehaving_total', { node }, of('net:misbehaving_connection').length);
 
-  const added = of('mempool:added').filter((e) => n(e, 'vsize') >= 1);
+  // The vsize histogram refuses a negative vsize; the fee rate a vsize under 1 or a negative fee.
+  const sized = of('mempool:added').filter((e) => n(e, 'vsize') >= 0);
+  const added = sized.filter((e) => n(e, 'vsize') >= 1);
   if (on('mempool')) {
     counts.add('bitcoin_mempool_added_total', { node }, of('mempool:added').length);
     counts.add('bitcoin_mempool_replaced_total', { node }, of('mempool:replaced').length);
     counts.add(
       'bitcoin_mempool_added_fees_satoshis_total',
       { node },
-      added.filter((e) => n(e, 'fee') >= 0).reduce((a, e) => a + n(e, 'fee'), 0),
+      of('mempool:added')
+        .filter((e) => n(e, 'fee') >= 0)
+        .reduce((a, e) => a + n(e, 'fee'), 0),
     );
   }
-  if (added.length) {
+  if (sized.length) {
     out.push(
       ...plain(
         'bitcoin_mempool_added_vsize_bytes',
         { node },
         VSIZE,
-        added.map((e) => n(e, 'vsize')),
+        sized.map((e) => n(e, 'vsize')),
       ),
     );
+  }
+  if (added.length) {
     const paid = added
       .filter((e) => n(e, 'fee') >= 0)
       .map((e) => [BigInt(e.fee as number), BigInt(e.vsize as number)] as const);

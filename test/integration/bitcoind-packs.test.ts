@@ -3,12 +3,9 @@
  * connected over loopback: what the agent counts must equal what bitcoind itself reports over RPC.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { REJECTION_REASONS } from '../../probes/known-values.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
-import { bitcoindTest } from '../helpers/bitcoind.js';
+import { bitcoindTest, privateCopy } from '../helpers/bitcoind.js';
 import { ebpfUnavailable } from '../helpers/ebpf.js';
 import { type Exposition, parseExposition, sample, samplesOf } from '../helpers/exposition.js';
 import { regtestWif } from '../helpers/keys.js';
@@ -47,12 +44,11 @@ bitcoindTest(
   async (_t, bitcoind) => {
     const missing = ebpfUnavailable();
     if (missing) throw new Error(`eBPF is unavailable: ${missing}`);
-    // The peer runs a copy of the binary: the agent finds its node as the one process of its binary.
-    const peerBinary = join(mkdtempSync(join(tmpdir(), 'fibre-peer-')), 'bitcoind');
-    copyFileSync(bitcoind, peerBinary);
-    const peer = await RegtestNode.start(peerBinary, undefined, [...V1, '-listen=1', '-bind=127.0.0.1']);
-    const node = await RegtestNode.start(bitcoind, undefined, V1);
-    const agent = await AgentProc.start(['-b', bitcoind, '-n', 'regtest', '--map-read-interval', '0.2']);
+    // Each node runs its own copy of the binary: the agent finds its node as the one process of a path.
+    const binary = privateCopy(bitcoind);
+    const peer = await RegtestNode.start(privateCopy(bitcoind), undefined, [...V1, '-listen=1', '-bind=127.0.0.1']);
+    const node = await RegtestNode.start(binary, undefined, V1);
+    const agent = await AgentProc.start(['-b', binary, '-n', 'regtest', '--map-read-interval', '0.2']);
     try {
       await agent.waitFor(/Waiting for FIBRE events/);
       const metrics = async () => parseExposition(await agent.metrics());

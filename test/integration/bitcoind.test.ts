@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
-import { bitcoindTest } from '../helpers/bitcoind.js';
+import { bitcoindTest, privateCopy } from '../helpers/bitcoind.js';
 import { ebpfUnavailable } from '../helpers/ebpf.js';
 import { parseExposition, sample } from '../helpers/exposition.js';
 import { RegtestNode } from '../helpers/regtest.js';
@@ -18,9 +18,10 @@ interface Block {
 
 bitcoindTest(
   'validation:block_connected on a real bitcoind: counts, heights, transactions and inputs as its RPC reports them',
-  async (_t, bitcoind) => {
+  async (_t, shared) => {
     const missing = ebpfUnavailable();
     if (missing) throw new Error(`eBPF is unavailable: ${missing}`);
+    const bitcoind = privateCopy(shared);
     // Started first, as at boot: the agent waits for bitcoind and attaches when it runs.
     const agent = await AgentProc.start(['-b', bitcoind, '-n', 'regtest', '--map-read-interval', '0.2']);
     let node = await RegtestNode.start(bitcoind);
