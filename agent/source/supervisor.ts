@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   /** How often bpftrace prints the maps that changed. */
   readIntervalMs: number;
   peerLabelLimit: number;
+  /** The per-block journal is on: its probes print an event line each. */
+  journal?: boolean;
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -154,6 +156,7 @@ export class Supervisor {
       verbose: this.options.verbose,
       connectTimeDivisor: this.options.connectTimeDivisor,
       readIntervalMs: this.options.readIntervalMs,
+      journal: this.options.journal,
     });
     this.stderrTail = [];
     const proc = new BpftraceProcess();

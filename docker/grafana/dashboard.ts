@@ -515,6 +515,14 @@ function validationRow(b: dashboard.DashboardBuilder): void {
       { unit: 'short', min: 0, interval: BLOCK_INTERVAL },
     ),
   );
+  b.withPanel(
+    series(
+      'Slow blocks',
+      'Blocks per hour the per-block journal marks slow or very slow (reconstruction or first-seen-to-connected time over the thresholds). The blocks themselves: /blocks.html on the agent.',
+      [{ expr: `3600 * sum by (node, severity) (${rate(M.slowBlocks)})`, legend: '{{node}} {{severity}}' }],
+      { unit: 'short', min: 0, interval: BLOCK_INTERVAL, axisLabel: 'blocks per hour' },
+    ),
+  );
 }
 
 function agentRow(b: dashboard.DashboardBuilder): void {
