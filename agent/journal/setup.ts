@@ -1,5 +1,5 @@
 /** Checks and preparation of the journal that happen in the supervisor, before the metrics process starts. */
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type AgentConfig, ConfigError } from '../config/settings.js';
 import type { Account } from '../privsep/user.js';
@@ -16,9 +16,9 @@ export function checkThresholds(config: AgentConfig): void {
 }
 
 /**
- * Makes the journal's directory (and, if they exist, its files) the metrics process's: when the
- * directory is missing (created here) or is the default one. A directory the operator chose and made
- * is left as it is; if --user cannot write there, the metrics process says so when it opens the file.
+ * Makes the journal's directory the metrics process's when it is missing (created here) or is the
+ * default one, and the journal's files wherever they are. A directory the operator chose and made is
+ * left as it is; if --user cannot write there, the metrics process says so when it opens the file.
  */
 export function prepareJournalDir(path: string, account: Account | undefined): void {
   const file = resolve(path);
@@ -31,9 +31,14 @@ export function prepareJournalDir(path: string, account: Account | undefined): v
       chmodSync(dir, 0o750);
       created = true;
     }
-    if (!account || !(created || dir === DEFAULT_JOURNAL_DIR)) return;
-    chownSync(dir, account.uid, account.gid);
-    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chownSync(f, account.uid, account.gid);
+    if (!account) return;
+    if (created || dir === DEFAULT_JOURNAL_DIR) chownSync(dir, account.uid, account.gid);
+    // The journal's own files are the metrics process's wherever they are: systemd's StateDirectory
+    // hands them to root at every start, and a reader run as root (`sudo fibre-agent blocks`) may
+    // have created the -shm file.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      if (existsSync(f) && statSync(f).uid !== account.uid) chownSync(f, account.uid, account.gid);
+    }
   } catch (err) {
     throw new ConfigError(`--journal-path ${path}: cannot prepare ${dir} (${(err as Error).message})`);
   }

@@ -162,7 +162,9 @@ ebpfTest(
 
 ebpfTest('records survive kill -9 of the metrics process mid-write and an agent restart', async () => {
   const path = freshJournalPath();
-  const env = { FIBRE_JOURNAL_PATH: path };
+  // One account for both agents: whether fibre-agent exists may change meanwhile on a shared machine
+  // (the package's test creates and removes it), and the second must write what the first wrote.
+  const env = { FIBRE_JOURNAL_PATH: path, FIBRE_USER: 'nobody' };
   const bin = buildSim('full');
   // 15 blocks a second: 75 journal lines, within the program's budget of 100.
   const first = await Sim.start(bin, ['-w', '60', '-n', '0', '-r', '15', '-s', '3', '-H', '900000']);
