@@ -144,7 +144,6 @@ async function main(argv: string[]): Promise<void> {
       }
     });
 
-  const journalPath = SETTINGS.find((s) => s.key === 'journalPath');
   program
     .command('blocks')
     .description('print the per-block journal from its file, newest first (no running agent needed)')
@@ -153,10 +152,19 @@ async function main(argv: string[]): Promise<void> {
     .option('--hash <hash>', 'the one block with this hash (display order)')
     .option('--since <age>', 'blocks first seen within this age: 90s, 30m, 24h, 7d')
     .option('--json', 'JSON records instead of a table')
-    .option('--journal-path <path>', `the journal file (default: $${journalPath?.env}, else ${journalPath?.default})`)
-    .action((flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string }) => {
-      const path = flags.journalPath ?? process.env[journalPath?.env ?? ''] ?? String(journalPath?.default);
-      process.stdout.write(blocksOutput({ ...flags, journalPath: path }));
+    .option('--journal-path <path>', 'the journal file (default: as the agent: FIBRE_JOURNAL_PATH, journal_path, ...)')
+    .option('-c, --config <path>', "the agent's YAML config file, for its journal_path")
+    .action((flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string; config?: string }) => {
+      // The file the agent writes: the same precedence as the agent's (flag, environment, file, default).
+      const fileName = flags.config ?? process.env.FIBRE_CONFIG;
+      const file = fileName ? readConfigFile(fileName) : {};
+      const { journalPath } = resolveConfig({
+        flags: { journalPath: flags.journalPath },
+        env: process.env,
+        file,
+        fileName,
+      });
+      process.stdout.write(blocksOutput({ ...flags, journalPath }));
     });
 
   try {

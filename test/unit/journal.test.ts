@@ -1,6 +1,7 @@
 /** The journal's parts on their own: joining by hash, the store's bound, queries, escaping, settings. */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
@@ -16,6 +17,7 @@ import { checkThresholds } from '../../agent/journal/setup.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { webhookTarget } from '../../agent/journal/webhook.js';
 import { TRACEPOINTS } from '../../probes/catalogue.js';
+import { CLI } from '../helpers/agent.js';
 
 const tp = (probe: string) => TRACEPOINTS.find((t) => t.probe === probe) as (typeof TRACEPOINTS)[number];
 const internal = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
@@ -198,4 +200,57 @@ test('webhook credentials travel as basic auth; the logs URL sits beside the met
   assert.equal(logsUrl('http://c:4318/v1/metrics'), 'http://c:4318/v1/logs');
   assert.equal(logsUrl('http://c:4318/otlp/v1/metrics?k=1'), 'http://c:4318/otlp/v1/logs?k=1');
   assert.equal(logsUrl('http://c:4318/custom'), 'http://c:4318/custom/v1/logs');
+});
+
+test('fibre-agent blocks reads the file the agent writes (flag, environment, config file), read-only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-journal-cli-'));
+  const path = join(dir, 'j.sqlite');
+  const store = JournalStore.open(path);
+  const recs = [1, 2, 3].map((i) => ({
+    ...emptyRecord(i.toString(16).padStart(64, 'a'), Date.now()),
+    height: 700 + i,
+    winner_peer: 'peer\x1b[2J',
+    slow: i === 2 ? ('very_slow' as const) : null,
+  }));
+  store.put(recs, 10);
+  store.close();
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [CLI, 'blocks', ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
+
+  const one = cli(['--journal-path', path, '--hash', (recs[1] as BlockRecord).hash.toUpperCase(), '--json']);
+  assert.equal(one.status, 0, one.stderr);
+  assert.deepEqual(JSON.parse(one.stdout), [recs[1]]);
+  const byEnv = cli(['--slow'], { FIBRE_JOURNAL_PATH: path });
+  assert.equal(byEnv.status, 0, byEnv.stderr);
+  assert.deepEqual(
+    byEnv.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]),
+    ['702'],
+  );
+  assert.ok(!byEnv.stdout.includes('\x1b'), 'no escape sequence reaches the terminal');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, `journal_path: ${path}\n`);
+  const byFile = cli(['-c', config, '--limit', '2']);
+  assert.equal(byFile.status, 0, byFile.stderr);
+  assert.deepEqual(
+    byFile.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]),
+    ['703', '702'],
+  );
+
+  const bad = cli(['--journal-path', path, '--limit', 'x']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'fibre-agent: error: --limit must be a whole number from 1 to 999999\n');
+  const missing = cli(['--journal-path', join(dir, 'none', 'j.sqlite')]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^fibre-agent: error: cannot read the journal .*none\/j\.sqlite: .+\n$/);
 });
