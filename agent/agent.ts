@@ -6,8 +6,9 @@
 import { connectTimeDivisor } from '../probes/protocol.js';
 import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
-import type { AgentConfig } from './config/settings.js';
+import { type AgentConfig, journalOn } from './config/settings.js';
 import { readTls } from './http/tls.js';
+import { checkThresholds, prepareJournalDir } from './journal/setup.js';
 import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
@@ -42,11 +43,14 @@ export class Agent {
     log.info(`fibre-agent v${VERSION}`);
     const binary = checkBinary(config);
     checkSecurity(config);
+    checkThresholds(config);
     // Before any search for bitcoind: an agent started without sudo would otherwise wait forever.
     const privileges = checkPrivileges(config.user, log);
     // Read here, as root, so the password file, TLS key and certificate may be root's alone (or systemd
     // credentials); the metrics process gets their contents over IPC, never on a command line.
     const security = securityOf(config);
+    // As root, before the metrics process starts: it runs as --user and must be able to write there.
+    if (journalOn(config)) prepareJournalDir(config.journalPath, privileges.account);
     const pid = findTarget(binary, config.pid);
     log.info(
       `Configuration: bitcoind=${binary} pid=${pid ?? '(not running yet)'} node=${config.nodeName} port=${config.metricsPort} health_port=${config.healthPort}`,
@@ -83,6 +87,7 @@ export class Agent {
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
         peerLabelLimit: config.peerLabelLimit,
         packs: config.packs,
+        journal: journalOn(config),
       },
       side,
       log,

@@ -7,6 +7,7 @@ import { readConfigFile, resolveConfig, unknownKeys } from './config/load.js';
 import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
 import { TlsError } from './http/tls.js';
+import { type BlocksOptions, BlocksUsageError, blocksOutput } from './journal/cli.js';
 import { ConsoleLogger } from './log.js';
 import { PrivilegeError } from './privileges.js';
 import { WorkerStartError } from './privsep/worker-handle.js';
@@ -34,7 +35,16 @@ function addSettings(cmd: Command): Command {
   return cmd;
 }
 
-function loadConfig(flags: Record<string, unknown>): { config: AgentConfig; warnings: string[] } {
+/**
+ * What was given on the command line: commander gives a --no-X flag a default of true, which would
+ * otherwise hide the environment and the config file.
+ */
+function given(flags: Record<string, unknown>, cmd: Command): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(flags).filter(([k]) => cmd.getOptionValueSource(k) !== 'default'));
+}
+
+function loadConfig(allFlags: Record<string, unknown>, cmd: Command): { config: AgentConfig; warnings: string[] } {
+  const flags = given(allFlags, cmd);
   const fileName = (flags.config as string | undefined) ?? process.env.FIBRE_CONFIG;
   const file: Record<string, RawValue> = fileName ? readConfigFile(fileName) : {};
   const warnings = unknownKeys(file).map((k) => `unknown key in ${fileName}: ${k} (ignored)`);
@@ -105,8 +115,8 @@ async function main(argv: string[]): Promise<void> {
     .configureOutput({
       outputError: (text, write) => write(`fibre-agent: ${text.trim().split('\n')[0]}\n`),
     })
-    .action(async (flags: Record<string, unknown>) => {
-      const { config, warnings } = loadConfig(flags);
+    .action(async (flags: Record<string, unknown>, cmd: Command) => {
+      const { config, warnings } = loadConfig(flags, cmd);
       const log = new ConsoleLogger(config.logLevel, config.logFile);
       for (const w of warnings) log.warn(w);
       await runAgent(config, log);
@@ -115,12 +125,12 @@ async function main(argv: string[]): Promise<void> {
   addSettings(program.command('demo'))
     .description('run the real pipeline against a simulated bitcoind that fires a block every few seconds')
     .option('--block-interval <seconds>', 'seconds between simulated blocks', '3')
-    .action(async (flags: Record<string, unknown>) => {
+    .action(async (flags: Record<string, unknown>, cmd: Command) => {
       checkDemoPrivileges();
       const interval = Number(flags.blockInterval);
       if (!(interval > 0)) throw new ConfigError('--block-interval must be a positive number of seconds');
       const binary = await buildSimulator();
-      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary });
+      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary }, cmd);
       const sim: ChildProcess = await startSimulator(binary, interval);
       const stopSim = () => sim.kill('SIGTERM');
       try {
@@ -134,13 +144,41 @@ async function main(argv: string[]): Promise<void> {
       }
     });
 
+  program
+    .command('blocks')
+    .description('print the per-block journal from its file, newest first (no running agent needed)')
+    .option('--limit <n>', 'blocks to show', '20')
+    .option('--slow', 'only slow and very slow blocks')
+    .option('--hash <hash>', 'the one block with this hash (display order)')
+    .option('--since <age>', 'blocks first seen within this age: 90s, 30m, 24h, 7d')
+    .option('--json', 'JSON records instead of a table')
+    .option('--journal-path <path>', 'the journal file (default: as the agent: FIBRE_JOURNAL_PATH, journal_path, ...)')
+    .option('-c, --config <path>', "the agent's YAML config file, for its journal_path")
+    .action((flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string; config?: string }) => {
+      // The file the agent writes: the same precedence as the agent's (flag, environment, file, default).
+      const fileName = flags.config ?? process.env.FIBRE_CONFIG;
+      const file = fileName ? readConfigFile(fileName) : {};
+      const { journalPath } = resolveConfig({
+        flags: { journalPath: flags.journalPath },
+        env: process.env,
+        file,
+        fileName,
+      });
+      process.stdout.write(blocksOutput({ ...flags, journalPath }));
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
-    if (err instanceof ConfigError || err instanceof TlsError || err instanceof TargetError)
+    if (
+      err instanceof ConfigError ||
+      err instanceof TlsError ||
+      err instanceof TargetError ||
+      err instanceof BlocksUsageError
+    )
       fail(err.message, EXIT_USAGE);
     fail((err as Error).message ?? String(err), EXIT_FAILURE);
   }

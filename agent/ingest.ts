@@ -2,8 +2,10 @@
  * bpftrace's output bytes -> lines -> decoded items -> the recorder: the one ingest loop, used by the
  * metrics process, by the benchmark and by tests alike.
  */
+
+import type { Tracepoint } from '../probes/catalogue.js';
 import type { Aggregation } from '../probes/protocol.js';
-import { Decoder } from './decode/decoder.js';
+import { Decoder, type EventFields } from './decode/decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import type { Logger } from './log.js';
 import type { Recorder } from './record/recorder.js';
@@ -19,13 +21,15 @@ export class Ingest {
   private lastDecodeWarn = 0;
   /** Called with the attempt number when a bpftrace says every probe is attached. */
   onReady: (attempt: number) => void = () => {};
+  /** Every decoded event, after the recorder: the per-block journal joins them. */
+  onEvent?: (t: Tracepoint, event: EventFields) => void;
 
   constructor(
     private readonly recorder: Recorder,
     private readonly log: Logger,
-    options: { aggregation: Aggregation; verbose: boolean },
+    options: { aggregation: Aggregation; verbose: boolean; journal?: boolean },
   ) {
-    this.decoder = new Decoder(options.aggregation, options.verbose);
+    this.decoder = new Decoder(options.aggregation, options.verbose, options.journal);
     this.splitter = new LineSplitter(
       MAX_LINE_LENGTH,
       (line) => this.line(line),
@@ -53,6 +57,7 @@ export class Ingest {
         return;
       case 'event':
         this.recorder.event(d.tracepoint, d.event);
+        this.onEvent?.(d.tracepoint, d.event);
         return;
       case 'ready':
         this.recorder.newAttempt();

@@ -6,17 +6,23 @@
  */
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { connectTimeDivisor } from '../probes/protocol.js';
 import type { Security } from './config/security.js';
-import type { AgentConfig } from './config/settings.js';
-import { agentResource, createPushReader, redactUrl } from './export/otlp.js';
+import { type AgentConfig, journalOn } from './config/settings.js';
+import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
 import { StoreProducer } from './export/producer.js';
 import { createPullReader, Exposition } from './export/prometheus.js';
 import { BasicAuth } from './http/auth.js';
+import { blocksHandler } from './http/blocks.js';
 import { healthHandler } from './http/health-server.js';
 import { close, listen, plainServer } from './http/listen.js';
 import { MetricsServer } from './http/metrics-server.js';
 import type { TlsMaterial } from './http/tls.js';
 import { Ingest } from './ingest.js';
+import { Journal } from './journal/journal.js';
+import { JournalLogs } from './journal/otlp-logs.js';
+import { JournalStore } from './journal/store.js';
+import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
 import type { Logger } from './log.js';
 import { Recorder } from './record/recorder.js';
 import { MetricStore } from './record/store.js';
@@ -33,6 +39,7 @@ export class Pipeline implements Downstream {
   private healthServer?: Server;
   private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
   private stopped?: Promise<void>;
+  private journal?: Journal;
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
   onReady: (attempt: number) => void = () => {};
@@ -43,7 +50,7 @@ export class Pipeline implements Downstream {
     private readonly log: Logger,
     config: AgentConfig,
   ) {
-    this.ingest = new Ingest(recorder, log, config);
+    this.ingest = new Ingest(recorder, log, { ...config, journal: journalOn(config) });
     this.ingest.onReady = (attempt) => this.onReady(attempt);
   }
 
@@ -89,7 +96,9 @@ export class Pipeline implements Downstream {
     countOtlpFailure = () => recorder.error('otlp_export');
     const pipeline = new Pipeline(provider, recorder, log, config);
     const exposition = new Exposition(reader);
+    const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
+      if (journalStore) pipeline.startJournal(config, journalStore, log);
       pipeline.metricsServer = await MetricsServer.start({
         host: config.metricsAddress,
         port: config.metricsPort,
@@ -97,6 +106,7 @@ export class Pipeline implements Downstream {
         log,
         auth: security.auth && new BasicAuth(security.auth),
         tls: security.tls,
+        blocks: blocksHandler(journalStore, config.nodeName),
       });
       // /health stays plain HTTP without auth: local liveness checks (systemd, load balancers) must
       // reach it without credentials or certificates, and it says nothing but the status.
@@ -117,6 +127,64 @@ export class Pipeline implements Downstream {
       );
     }
     return pipeline;
+  }
+
+  /** Events into the journal; completed records to the store, the log, the webhook and OTLP logs. */
+  private startJournal(config: AgentConfig, store: JournalStore, log: Logger): void {
+    const recorder = this.recorder;
+    const webhook = config.alertWebhookUrl
+      ? new Webhook(
+          {
+            url: config.alertWebhookUrl,
+            shownUrl: redactUrl(config.alertWebhookUrl),
+            node: config.nodeName,
+            ...WEBHOOK_DEFAULTS,
+          },
+          (hash, attempt) => {
+            try {
+              store.addAlert(hash, attempt);
+            } catch {
+              // Closed at shutdown while an attempt was in flight: the history loses that attempt only.
+            }
+          },
+          () => recorder.error('webhook'),
+          log,
+        )
+      : undefined;
+    const logs = config.otlpEndpoint
+      ? new JournalLogs(
+          {
+            endpoint: config.otlpEndpoint,
+            protocol: config.otlpProtocol,
+            headers: config.otlpHeaders ?? {},
+            intervalSeconds: config.otlpIntervalSeconds,
+          },
+          agentResource(config.nodeName, VERSION),
+          () => recorder.error('otlp_export'),
+          config.otlpCa ? readCa(config.otlpCa) : undefined,
+        )
+      : undefined;
+    const journal = new Journal(
+      {
+        keep: config.journalBlocks,
+        connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
+        slowReconstructionMs: config.slowReconstructionMs,
+        verySlowReconstructionMs: config.verySlowReconstructionMs,
+        slowConnectMs: config.slowConnectMs,
+      },
+      {
+        store,
+        log,
+        slow: (severity) => recorder.slowBlock(severity),
+        storeFailed: () => recorder.error('journal'),
+        webhook,
+        logs,
+      },
+    );
+    this.journal = journal;
+    this.ingest.onEvent = (t, e) => journal.event(t, e);
+    log.info(`Per-block journal: ${config.journalPath} (newest ${config.journalBlocks} blocks)`);
+    if (config.alertWebhookUrl) log.info(`Slow-block alerts to ${redactUrl(config.alertWebhookUrl)}`);
   }
 
   get urls(): PipelineUrls {
@@ -165,6 +233,7 @@ export class Pipeline implements Downstream {
       this.recorder.setUp(false);
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
+      await this.journal?.stop();
       // The final OTLP push gets a moment, not the whole export timeout: shutdown must stay under 5 s.
       const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
       await Promise.race([
@@ -173,6 +242,16 @@ export class Pipeline implements Downstream {
       ]);
     })();
     return this.stopped;
+  }
+}
+
+function openJournal(config: AgentConfig): JournalStore {
+  try {
+    return JournalStore.open(config.journalPath);
+  } catch (err) {
+    throw new Error(
+      `cannot open the journal ${config.journalPath}: ${(err as Error).message} (the metrics process runs as uid ${process.getuid?.()}: make the directory writable by it, choose another --journal-path, or use --no-journal)`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * same executable started again in a hidden mode: nothing is read from next to the binary.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** First argument that makes the executable the metrics process instead of the command line tool. */
@@ -52,3 +52,17 @@ export function metricsProcessCommand(): string[] {
   if (bundle) return [...bundle.self, METRICS_PROCESS_MODE];
   return [process.execPath, fileURLToPath(new URL('./privsep/worker.js', import.meta.url))];
 }
+
+/**
+ * better-sqlite3's native addon. From files, the package finds its own; the executable cannot load a
+ * file from inside itself, so the package ships the addon in /usr/lib/fibre-agent, beside /usr/bin.
+ */
+export function sqliteBinding(): object | undefined {
+  if (!bundle) return undefined;
+  const addon = { exports: {} };
+  process.dlopen(addon, join(dirname(process.execPath), '..', 'lib', 'fibre-agent', SQLITE_ADDON));
+  return addon.exports;
+}
+
+/** The addon's file name, in node_modules/better-sqlite3/build/Release and in the package. */
+export const SQLITE_ADDON = 'better_sqlite3.node';

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { SQLITE_ADDON } from '../agent/runtime.js';
 
 const CONFFILE = 'etc/fibre-agent/config.yaml';
 
@@ -121,6 +122,12 @@ export function buildDeb({ root, executable, version, bundled, workDir, out }: D
   mkdirSync(join(tree, 'usr/bin'), { recursive: true, mode: 0o755 });
   copyFileSync(executable, join(tree, 'usr/bin/fibre-agent'));
   chmodSync(join(tree, 'usr/bin/fibre-agent'), 0o755);
+  // better-sqlite3's addon: the executable cannot load it from inside itself (agent/runtime.ts).
+  const addon = join(tree, 'usr/lib/fibre-agent', SQLITE_ADDON);
+  mkdirSync(dirname(addon), { recursive: true, mode: 0o755 });
+  copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release', SQLITE_ADDON), addon);
+  execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', addon]);
+  chmodSync(addon, 0o644);
   // Debian 12 keeps units in /lib (usr-merge moved them later); lintian there flags /usr/lib.
   put(tree, 'lib/systemd/system/fibre-agent.service', packagedUnit(src('systemd/fibre-agent.service')), 0o644);
   put(tree, 'usr/lib/sysusers.d/fibre-agent.conf', src('systemd/fibre-agent.sysusers'), 0o644);

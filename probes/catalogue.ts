@@ -196,6 +196,12 @@ export interface Tracepoint<
   readonly shows?: readonly Shown[];
   /** The --verbose log line for one event; none for probes that fire per message, transaction or coin (a busy node would flood the log and the perf buffer). */
   describe?(event: Pick<EventOf<Args>, Shown>, f: Formats): string;
+  /**
+   * The per-block journal joins this probe's events by block hash: while the journal is on, the probe
+   * also prints an event line with every argument (counting stays in the kernel). Blocks are rare, so
+   * the line costs nothing a node would notice.
+   */
+  readonly journal?: true;
 }
 
 /** Keeps an entry's argument list literal, so its updates and describe() are checked against it. */
@@ -215,9 +221,11 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstructed',
     pack: 'fibre',
+    journal: true,
     eventType: 'block_reconstructed',
     args: [
-      { name: 'hash', type: 'str' },
+      // 64 hex digits and the NUL: short, since BPF programs have 512 bytes of stack.
+      { name: 'hash', type: 'str', bytes: 65 },
       { name: 'peer', type: 'str' },
       { name: 'chunks_used', type: 'u32' },
       { name: 'chunks_recvd', type: 'u32' },
@@ -241,9 +249,11 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstruction_detail',
     pack: 'fibre',
+    journal: true,
     eventType: 'block_reconstruction_detail',
     args: [
-      { name: 'hash', type: 'str' },
+      // 64 hex digits and the NUL: short, since BPF programs have 512 bytes of stack.
+      { name: 'hash', type: 'str', bytes: 65 },
       { name: 'height', type: 'i32' },
       { name: 'missing_tx_count', type: 'u32' },
       { name: 'missing_tx_bytes', type: 'u64' },
@@ -274,6 +284,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_race_winner',
     pack: 'fibre',
+    journal: true,
     eventType: 'block_delivery',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -294,15 +305,18 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_race_time',
     pack: 'fibre',
+    journal: true,
     eventType: 'block_race_time',
     args: [
       { name: 'hash', type: 'hash32' },
       { name: 'height', type: 'i32' },
       // Nanoseconds from the block's first announcement to its delivery by each path; -1: never delivered.
       { name: 'udp_ns', type: 'i64' },
-      { name: 'udp_peer', type: 'str' },
+      // Read 96 bytes long: the journal's line carries both peers, and two 128-byte reads do not fit in
+      // one probe's 512 bytes of BPF stack. The longest peer bitcoind formats (Tor v3 with a port) is 68.
+      { name: 'udp_peer', type: 'str', bytes: 96 },
       { name: 'cmpct_ns', type: 'i64' },
-      { name: 'cmpct_peer', type: 'str' },
+      { name: 'cmpct_peer', type: 'str', bytes: 96 },
     ],
     updates: [
       // Both paths delivered: the margin, under the faster one (a tie counts for FIBRE).
@@ -354,6 +368,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'validation:block_connected',
     pack: 'validation',
+    journal: true,
     eventType: 'block_connected',
     args: [
       { name: 'hash', type: 'hash32' },

@@ -344,6 +344,13 @@ export const METRICS = {
     help: 'Coins dropped from the UTXO cache without being spent (opt-in)',
     labels: ['node'],
   },
+  slowBlocks: {
+    name: 'fibre_slow_blocks_total',
+    kind: 'counter',
+    help: 'Blocks the per-block journal marked slow (--slow-reconstruction-ms, --slow-connect-ms) or very slow (--very-slow-reconstruction-ms), by severity',
+    labels: ['node', 'severity'],
+    self: true,
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
@@ -370,8 +377,14 @@ export const ERROR_TYPES = [
   'value_out_of_range',
   'peer_label_overflow',
   'otlp_export',
+  'webhook',
+  'journal',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** Values of `severity` on fibre_slow_blocks_total; each starts at 0. */
+export const SEVERITIES = ['slow', 'very_slow'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 /** The name OpenTelemetry metrics get: counters without `_total`, which exporters add back. */
 export function otelName(def: MetricDef): string {

@@ -32,6 +32,16 @@ export const DIRTY_MAP = '@dirty';
 export const EVENTS_MAP = '@ev';
 /** Values no real measurement can have (a negative duration), counted in the kernel. */
 export const OUT_OF_RANGE_MAP = '@oor';
+/**
+ * The journal's event lines share the perf buffer with the requests to print the maps: at most this
+ * many a second, over all its probes (20 blocks of five events; mainnet has one every ten minutes), so
+ * that a burst of blocks (initial sync, a reindex) can neither fill the buffer nor delay a count.
+ * Beyond it blocks are missing from the journal; the counts are not affected.
+ */
+export const JOURNAL_LINES_PER_SECOND = 100;
+/** The second the journal's budget is for, and the lines spent in it. */
+export const JOURNAL_SECOND_MAP = '@journal_sec';
+export const JOURNAL_LINES_MAP = '@journal_lines';
 /** Bytes of a peer key: room for a Tor v3 address with its port. */
 export const PEER_BYTES = 128;
 
@@ -185,6 +195,11 @@ export function printsEvents(t: Tracepoint, aggregation: Aggregation, verbose: b
   return aggregation === 'events' || (verbose && t.describe !== undefined);
 }
 
+/** True when a probe prints event lines: printsEvents, or a probe the journal joins while it is on. */
+export function printsLine(t: Tracepoint, aggregation: Aggregation, verbose: boolean, journal = false): boolean {
+  return printsEvents(t, aggregation, verbose) || (journal && t.journal === true);
+}
+
 /** validation:block_connected's connect time unit: ns since bitcoind v25, us in v23 and v24. */
 export type ConnectTimeUnit = 'ns' | 'us';
 
@@ -210,11 +225,12 @@ function argsOf(update: Update): string[] {
 }
 
 /**
- * The arguments an event line carries, in catalogue order: those the agent's own updates read, and
- * with --verbose those the log line shows. Nothing more: every string costs BPF stack and CPU.
+ * The arguments an event line carries, in catalogue order: those the agent's own updates read, with
+ * --verbose those the log line shows, and with the journal on every argument of a probe it joins. Nothing more: every string costs BPF stack and CPU.
  */
-export function lineArgs(t: Tracepoint, aggregation: Aggregation, verbose: boolean): ArgSpec[] {
+export function lineArgs(t: Tracepoint, aggregation: Aggregation, verbose: boolean, journal = false): ArgSpec[] {
   const needed = new Set<string>();
+  if (journal && t.journal) for (const a of t.args) needed.add(a.name);
   if (aggregation === 'events') for (const u of t.updates) for (const a of argsOf(u)) needed.add(a);
   if (verbose) for (const a of t.shows ?? []) needed.add(a);
   return t.args.filter((a) => needed.has(a.name));

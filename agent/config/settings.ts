@@ -39,6 +39,18 @@ export interface AgentConfig {
   otlpIntervalSeconds: number;
   otlpCa?: string;
   user: string;
+  journal: boolean;
+  journalBlocks: number;
+  journalPath: string;
+  slowReconstructionMs: number;
+  verySlowReconstructionMs: number;
+  slowConnectMs: number;
+  alertWebhookUrl?: string;
+}
+
+/** The per-block journal is kept: not turned off, and room for at least one block. */
+export function journalOn(config: Pick<AgentConfig, 'journal' | 'journalBlocks'>): boolean {
+  return config.journal && config.journalBlocks > 0;
 }
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -149,6 +161,13 @@ function packs(raw: RawValue): Pack[] {
       throw new Error(`has an unknown pack "${p}" (packs: ${PACKS.join(', ')})`);
   }
   return [...new Set(named)] as Pack[];
+}
+
+function milliseconds(raw: RawValue): number {
+  const n = Number(String(raw).trim());
+  if (typeof raw === 'boolean' || String(raw).trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3_600_000)
+    throw new Error('must be a number of milliseconds above 0, at most 3600000');
+  return n;
 }
 
 function boolean(raw: RawValue): boolean {
@@ -425,10 +444,75 @@ export const SETTINGS: readonly Setting[] = [
     description: 'PEM CA that signs the collector certificate, for https:// endpoints',
     parse: text,
   },
+  {
+    key: 'journal',
+    flag: '--no-journal',
+    env: 'FIBRE_JOURNAL',
+    yaml: 'journal',
+    description: 'keep the per-block journal (--no-journal, or false: off, as --journal-blocks 0)',
+    default: true,
+    parse: boolean,
+  },
+  {
+    key: 'journalBlocks',
+    flag: '--journal-blocks <n>',
+    env: 'FIBRE_JOURNAL_BLOCKS',
+    yaml: 'journal_blocks',
+    description: 'blocks the per-block journal keeps, the oldest dropped first (0: no journal)',
+    default: 10000,
+    parse: integer(0, 10_000_000),
+  },
+  {
+    key: 'journalPath',
+    flag: '--journal-path <path>',
+    env: 'FIBRE_JOURNAL_PATH',
+    yaml: 'journal_path',
+    description: 'SQLite file of the per-block journal (its directory must be writable by --user)',
+    default: '/var/lib/fibre-agent/journal.sqlite',
+    parse: text,
+  },
+  {
+    key: 'slowReconstructionMs',
+    flag: '--slow-reconstruction-ms <ms>',
+    env: 'FIBRE_SLOW_RECONSTRUCTION_MS',
+    yaml: 'slow_reconstruction_ms',
+    description: 'a FIBRE reconstruction this long or longer makes the block slow',
+    default: 50,
+    parse: milliseconds,
+  },
+  {
+    key: 'verySlowReconstructionMs',
+    flag: '--very-slow-reconstruction-ms <ms>',
+    env: 'FIBRE_VERY_SLOW_RECONSTRUCTION_MS',
+    yaml: 'very_slow_reconstruction_ms',
+    description: 'a FIBRE reconstruction this long or longer makes the block very slow',
+    default: 100,
+    parse: milliseconds,
+  },
+  {
+    key: 'slowConnectMs',
+    flag: '--slow-connect-ms <ms>',
+    env: 'FIBRE_SLOW_CONNECT_MS',
+    yaml: 'slow_connect_ms',
+    description: "from a block's first tracepoint to validation:block_connected this long or longer makes it slow",
+    default: 2000,
+    parse: milliseconds,
+  },
+  {
+    key: 'alertWebhookUrl',
+    flag: '--alert-webhook-url <url>',
+    env: 'FIBRE_ALERT_WEBHOOK_URL',
+    yaml: 'alert_webhook_url',
+    description: 'POST each slow block to this URL as JSON (retried with backoff; off when unset)',
+    // A URL may carry credentials or a token.
+    secret: true,
+    parse: httpUrl,
+  },
 ];
 
 /** The flag's long name as commander stores it: '--node-name <name>' -> 'nodeName'. */
 export function optionName(setting: Setting): string {
-  const long = /--([a-z0-9-]+)/.exec(setting.flag)?.[1] ?? '';
+  // commander stores --no-journal as journal.
+  const long = (/--([a-z0-9-]+)/.exec(setting.flag)?.[1] ?? '').replace(/^no-/, '');
   return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

@@ -58,11 +58,11 @@ export class Decoder {
   private readonly byProbe: Map<string, LineShape>;
 
   /** The line shapes follow from the same options the program was generated with. */
-  constructor(aggregation: Aggregation, verbose: boolean) {
+  constructor(aggregation: Aggregation, verbose: boolean, journal = false) {
     this.byProbe = new Map(
       TRACEPOINTS.map((tracepoint, index) => [
         tracepoint.probe,
-        { tracepoint, index, args: lineArgs(tracepoint, aggregation, verbose) },
+        { tracepoint, index, args: lineArgs(tracepoint, aggregation, verbose, journal) },
       ]),
     );
   }

@@ -32,7 +32,7 @@ export function redactUrl(url: string): string {
   return u.toString();
 }
 
-function readCa(path: string): Buffer {
+export function readCa(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {

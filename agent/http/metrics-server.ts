@@ -3,7 +3,7 @@
  * to this port is authenticated before anything else looks at it, whatever its path or method, so no
  * spelling of the path (`/metrics/`, `//metrics`, `/%6Detrics`, absolute-form targets) can bypass it.
  */
-import type { RequestListener, Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { EXPOSITION_CONTENT_TYPE } from '../export/prometheus.js';
 import type { Logger } from '../log.js';
@@ -12,7 +12,12 @@ import { close, hardenServer, listen, plainServer } from './listen.js';
 import { pathOf, reply } from './respond.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 
-export function metricsHandler(render: () => Promise<string>, log: Logger, auth?: BasicAuth): RequestListener {
+export function metricsHandler(
+  render: () => Promise<string>,
+  log: Logger,
+  auth?: BasicAuth,
+  blocks?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): RequestListener {
   return (req, res) => {
     if (auth) {
       const result = auth.check(req.headers.authorization);
@@ -26,6 +31,7 @@ export function metricsHandler(render: () => Promise<string>, log: Logger, auth?
       return;
     }
     if (pathOf(req) !== '/metrics') {
+      if (blocks?.(req, res)) return;
       reply(res, 404, 'not found: metrics are at /metrics\n');
       return;
     }
@@ -46,6 +52,8 @@ export interface MetricsServerOptions {
   log: Logger;
   auth?: BasicAuth;
   tls?: TlsMaterial;
+  /** The per-block journal's paths (/blocks...), behind the same auth and TLS. */
+  blocks?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export class MetricsServer {
@@ -55,7 +63,7 @@ export class MetricsServer {
   ) {}
 
   static async start(options: MetricsServerOptions): Promise<MetricsServer> {
-    const handler = metricsHandler(options.render, options.log, options.auth);
+    const handler = metricsHandler(options.render, options.log, options.auth, options.blocks);
     const { tls } = options;
     const server = tls
       ? hardenServer(

@@ -12,7 +12,15 @@ import {
   type Tracepoint,
   type Update,
 } from '../../probes/catalogue.js';
-import { ERROR_TYPES, type ErrorType, METRICS, type MetricDef, type MetricKey } from '../../probes/metrics.js';
+import {
+  ERROR_TYPES,
+  type ErrorType,
+  METRICS,
+  type MetricDef,
+  type MetricKey,
+  SEVERITIES,
+  type Severity,
+} from '../../probes/metrics.js';
 import {
   type Aggregation,
   bytesLabelOf,
@@ -133,6 +141,7 @@ export class Recorder {
     for (const eventType of new Set(selected.map((t) => t.eventType)))
       store.add('eventsProcessed', { event_type: eventType }, 0);
     for (const errorType of ERROR_TYPES) store.add('errors', { error_type: errorType }, 0);
+    for (const severity of SEVERITIES) store.add('slowBlocks', { severity }, 0);
     store.add('eventsLost', {}, 0);
     store.set('startTime', {}, Date.now() / 1000);
     store.set('info', { version: options.version, node_name: options.node, bitcoind_path: options.bitcoindPath }, 1);
@@ -295,6 +304,11 @@ export class Recorder {
 
   error(type: ErrorType, count = 1): void {
     this.store.add('errors', { error_type: type }, count);
+  }
+
+  /** A block the journal marked slow. */
+  slowBlock(severity: Severity): void {
+    this.store.add('slowBlocks', { severity }, 1);
   }
 
   lost(count: number): void {

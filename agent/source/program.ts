@@ -2,7 +2,7 @@
  * The one bpftrace program the agent runs, generated from the catalogue and from the stapsdt notes of
  * the binary being traced. Each probe computes its updates in BPF maps (counters, histogram buckets,
  * last values, peer-keyed counters: a microsecond or so inside bitcoind, and nothing queued), and
- * prints a line per event only for --verbose or --aggregation events. An interval probe prints the
+ * prints a line per event only for --verbose, --aggregation events, or the probes the journal joins. An interval probe prints the
  * maps while something changed; bpftrace prints them all once more when it exits.
  */
 
@@ -30,6 +30,9 @@ import {
   DIRTY_MAP,
   divisorOf,
   EVENTS_MAP,
+  JOURNAL_LINES_MAP,
+  JOURNAL_LINES_PER_SECOND,
+  JOURNAL_SECOND_MAP,
   keyBytes,
   labelOrder,
   labelValues,
@@ -37,6 +40,7 @@ import {
   metricMaps,
   OUT_OF_RANGE_MAP,
   printsEvents,
+  printsLine,
   RATIO_NUMERATOR_MAX,
   RATIO_SCALE,
   READY_WORD,
@@ -55,6 +59,8 @@ export interface ProgramOptions {
   verbose: boolean;
   connectTimeDivisor: number;
   readIntervalMs: number;
+  /** The per-block journal is on: the probes it joins print an event line each. */
+  journal?: boolean;
 }
 
 /** A probe present in the binary: its catalogue entry and index, and its sites in the notes. */
@@ -148,7 +154,7 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
   const t = probe.tracepoint;
   const formats = [t.probe];
   const values: string[] = [];
-  for (const a of lineArgs(t, options.aggregation, options.verbose)) {
+  for (const a of lineArgs(t, options.aggregation, options.verbose, options.journal)) {
     const x = argExpression(probe, position(t, a.name));
     formats.push(FORMAT[a.type]);
     const bytes = a.bytes ?? STRING_BYTES;
@@ -157,6 +163,18 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
     else values.push(x);
   }
   return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
+}
+
+/** The line, printed only while this second's journal budget lasts (racing CPUs may overspend a little). */
+function withinJournalBudget(line: string): string {
+  return [
+    '  $sec = nsecs / 1000000000;',
+    `  if (${JOURNAL_SECOND_MAP} != $sec) { ${JOURNAL_SECOND_MAP} = $sec; ${JOURNAL_LINES_MAP} = 0; }`,
+    `  if (${JOURNAL_LINES_MAP} < ${JOURNAL_LINES_PER_SECOND}) {`,
+    `    ${JOURNAL_LINES_MAP} = ${JOURNAL_LINES_MAP} + 1;`,
+    `  ${line}`,
+    '  }',
+  ].join('\n');
 }
 
 /** Per probe: each label computed once, whatever number of updates use it (a message's type feeds two). */
@@ -375,9 +393,24 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
       w.maps.add(EVENTS_MAP);
     }
     if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
-    if (printsEvents(t, options.aggregation, options.verbose)) body.push(eventLine(probe, options));
     const [provider, name] = t.probe.split(':');
-    parts.push(`usdt:${options.binary}:${provider}:${name}\n{\n${body.join('\n')}\n}`);
+    const attach = `usdt:${options.binary}:${provider}:${name}`;
+    let own: string | undefined;
+    if (printsLine(t, options.aggregation, options.verbose, options.journal)) {
+      // A line only the journal asked for is within its budget; --verbose and per-event lines are not.
+      const line = printsEvents(t, options.aggregation, options.verbose)
+        ? eventLine(probe, options)
+        : withinJournalBudget(eventLine(probe, options));
+      // Beside a peer-keyed map update the line gets a program of its own: each has 512 bytes of BPF
+      // stack, and a journal line's strings (a hash, a 128-byte peer) do not fit beside that key. Only
+      // there: every further program widens the moment at attach when a probe fires uncounted.
+      if (t.updates.some((u) => bytesLabelOf(u) !== undefined)) own = line;
+      else body.push(line);
+    }
+    if (body.length) parts.push(`${attach}\n{\n${body.join('\n')}\n}`);
+    // After the counting program: bpftrace attaches in this order, and the probe's semaphore goes up
+    // with the first attachment, so no event can fire while only the line's program is attached.
+    if (own) parts.push(`${attach}\n{\n${own}\n}`);
   }
   if (w.maps.size) {
     const prints = [...w.maps].map((m) => `print(${m});`).join(' ');

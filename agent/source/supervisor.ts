@@ -35,6 +35,8 @@ export interface SupervisorOptions {
   readIntervalMs: number;
   peerLabelLimit: number;
   packs: readonly Pack[] | undefined;
+  /** The per-block journal is on: its probes print an event line each. */
+  journal?: boolean;
 }
 
 /** Attaching failed; the message says why in words an operator can act on. */
@@ -155,6 +157,7 @@ export class Supervisor {
       verbose: this.options.verbose,
       connectTimeDivisor: this.options.connectTimeDivisor,
       readIntervalMs: this.options.readIntervalMs,
+      journal: this.options.journal,
     });
     this.stderrTail = [];
     const proc = new BpftraceProcess();

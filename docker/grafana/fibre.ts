@@ -311,6 +311,12 @@ const raceRow: Row = {
       M.raceUncontested,
       { width: 12 },
     ),
+    series(
+      'Slow blocks',
+      'Blocks the per-block journal marked slow or very slow (reconstruction, or first seen to connected, over the thresholds), per second. The blocks themselves: /blocks.html on the agent.',
+      [rateBy('node, severity', M.slowBlocks)],
+      { unit: 'ops', width: 24, min: 0, interval: BLOCK_INTERVAL, axisLabel: 'blocks/s' },
+    ),
   ],
 };
 

@@ -86,6 +86,7 @@ static const char *hostile_peers[] = {
     "back\\slash:8333",
     "\xff\xfe non-utf8 \xc3\x28 \x01\x7f",
     "%s%d%n %x{}[]",
+    "<img src=x onerror=alert(1)>:8333",
     "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:8333",
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
@@ -605,7 +606,7 @@ static void sleep_s(double s) {
 static void usage(void) {
   fprintf(stderr,
           "usage: bitcoind-sim [-n BLOCKS] [-r RATE] [-s SEED] [-H HEIGHT] [-w SECS] [-k PROBES]\n"
-          "                    [-R] [-x] [-e] [-u] [-l]\n"
+          "                    [-R] [-x] [-e] [-u] [-l] [-d]\n"
           "  -n BLOCKS  blocks to fire (default 10; 0 = until SIGTERM)\n"
           "  -r RATE    blocks per second (default 0 = as fast as possible)\n"
           "  -s SEED    random seed (default 1)\n"
@@ -618,7 +619,8 @@ static void usage(void) {
           "             message and connection types and reasons\n"
           "  -e         edge values: negative durations, zero chunks, times and fees, reorgs\n"
           "  -u         connect time in microseconds, as bitcoind v23 and v24 pass it\n"
-          "  -l         linger after the last block until SIGTERM (SIGUSR1 reports semaphores)\n");
+          "  -l         linger after the last block until SIGTERM (SIGUSR1 reports semaphores)\n"
+          "  -d         udp:block_reconstruction_detail skips every third block (a block without detail)\n");
   exit(2);
 }
 
@@ -626,8 +628,8 @@ int main(int argc, char **argv) {
   long blocks = 10, seed = 1, wait_s = 0, want = 4;
   int32_t height = 800000;
   double rate = 0;
-  int hostile = 0, edge = 0, micros = 0, linger = 0, want_replaced = 0, opt;
-  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:Rxeulh")) != -1) {
+  int hostile = 0, edge = 0, micros = 0, linger = 0, want_replaced = 0, skip_detail = 0, opt;
+  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:Rxeuldh")) != -1) {
     switch (opt) {
       case 'n': blocks = atol(optarg); break;
       case 'r': rate = atof(optarg); break;
@@ -640,6 +642,7 @@ int main(int argc, char **argv) {
       case 'e': edge = 1; break;
       case 'u': micros = 1; break;
       case 'l': linger = 1; break;
+      case 'd': skip_detail = 1; break;
       default: usage();
     }
   }
@@ -722,7 +725,7 @@ int main(int argc, char **argv) {
         put_str("peer_hex", udp_peer);
         printf("}\n");
       }
-      if (UDP_ACTIVE(block_reconstruction_detail)) {
+      if (UDP_ACTIVE(block_reconstruction_detail) && !(skip_detail && b % 3 == 0)) {
         /* About a third of blocks come entirely from the mempool; the rest miss up to a tenth. */
         uint32_t total = 1 + detail_rnd() % 5000;
         uint32_t missing = detail_rnd() % 3 == 0 ? 0 : (uint32_t)(detail_rnd() % (total / 10 + 1));
@@ -730,14 +733,17 @@ int main(int argc, char **argv) {
         uint32_t from_mempool = total - missing, all = missing == 0;
         STAP_PROBE7(udp, block_reconstruction_detail, hash_hex, h, missing, missing_bytes, from_mempool, total, all);
         printf("{\"probe\":\"udp:block_reconstruction_detail\",\"height\":%d,\"missing_tx_count\":%u,"
-               "\"missing_tx_bytes\":%llu,\"mempool_tx_count\":%u,\"total_tx_count\":%u,\"all_tx_from_mempool\":%u}\n",
+               "\"missing_tx_bytes\":%llu,\"mempool_tx_count\":%u,\"total_tx_count\":%u,\"all_tx_from_mempool\":%u",
                h, missing, (unsigned long long)missing_bytes, from_mempool, total, all);
+        put_str("hash_hex", hash_hex);
+        printf("}\n");
       }
     }
     /* As in the real source: race_winner fires just before race_time, from the same function. */
     if (UDP_ACTIVE(block_race_winner)) {
       STAP_PROBE4(udp, block_race_winner, hash, h, winner, wpeer);
       printf("{\"probe\":\"udp:block_race_winner\",\"height\":%d", h);
+      put_str("hash_hex", hash_hex);
       put_str("winner_hex", winner);
       put_str("peer_hex", wpeer);
       printf("}\n");
@@ -750,6 +756,7 @@ int main(int argc, char **argv) {
              (long long)udp_ns, (long long)cmpct_ns);
       put_str("udp_peer_hex", udp_peer);
       put_str("cmpct_peer_hex", cmpct_peer);
+      put_str("hash_hex", hash_hex);
       printf("}\n");
     }
     if (ACTIVE(validation, block_connected)) {
@@ -761,8 +768,11 @@ int main(int argc, char **argv) {
       int64_t connect = micros ? connect_ns / 1000 : connect_ns;
       STAP_PROBE6(validation, block_connected, hash, h, txs, inputs, sigops, connect);
       printf("{\"probe\":\"validation:block_connected\",\"height\":%d,\"tx_count\":%llu,\"inputs\":%d,"
-             "\"sigops\":%lld,\"connect_time\":%lld}\n",
+             "\"sigops\":%lld,\"connect_time\":%lld",
              h, (unsigned long long)txs, inputs, (long long)sigops, (long long)connect);
+      /* Display order, as bitcoind prints hashes: the probe's argument is the internal order, reversed. */
+      put_str("hash_hex", hash_hex);
+      printf("}\n");
     }
     if (ACTIVE(mempool, replaced)) fire_replaced(b, h);
     simulate_packs(b, h, hostile, edge);

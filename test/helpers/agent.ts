@@ -1,6 +1,9 @@
 /** Runs the real CLI (dist/agent/cli.js) as a child process on free loopback ports. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withTimeout } from './sim.js';
 
 export const CLI = new URL('../../agent/cli.js', import.meta.url).pathname;
@@ -16,6 +19,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A journal file of its own for each agent a test starts (never the machine's /var/lib/fibre-agent), in
+ * a directory that does not exist yet: the supervisor creates it for the metrics process's user.
+ */
+export function freshJournalPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-journal-'));
+  chmodSync(dir, 0o755);
+  return join(dir, 'state', 'journal.sqlite');
+}
+
 export class AgentProc {
   output = '';
   private waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -26,6 +39,7 @@ export class AgentProc {
     readonly child: ChildProcess,
     readonly port: number,
     readonly healthPort: number,
+    readonly journalPath: string,
   ) {
     const onData = (chunk: string) => {
       this.output += chunk;
@@ -69,11 +83,12 @@ export class AgentProc {
     // A subcommand comes first; the port options then belong to it.
     const sub = args[0] === 'demo' ? ['demo'] : [];
     const rest = sub.length ? args.slice(1) : args;
+    const journalPath = env.FIBRE_JOURNAL_PATH ?? freshJournalPath();
     const child = spawn(command as string, [...pre, ...sub, ...base, ...rest], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, FIBRE_JOURNAL_PATH: journalPath, ...env },
     });
-    return new AgentProc(child, port, healthPort);
+    return new AgentProc(child, port, healthPort, journalPath);
   }
 
   waitFor(re: RegExp, timeoutMs = 60_000): Promise<void> {

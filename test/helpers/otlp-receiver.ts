@@ -26,6 +26,13 @@ export interface OtlpMetric {
   points: OtlpPoint[];
 }
 
+export interface OtlpLogRecord {
+  resource: Record<string, AttrValue>;
+  severityText: string;
+  body: string;
+  attributes: Record<string, AttrValue>;
+}
+
 export interface OtlpExport {
   contentType: string;
   headers: Record<string, string | string[] | undefined>;
@@ -177,6 +184,27 @@ export function decodeProtobuf(body: Buffer): Omit<OtlpExport, 'contentType' | '
   return { resource, metrics };
 }
 
+/** An ExportLogsServiceRequest: ResourceLogs (1) -> ScopeLogs (2) -> LogRecord (2). */
+export function decodeProtobufLogs(body: Buffer): OtlpLogRecord[] {
+  const out: OtlpLogRecord[] = [];
+  for (const rl of all(fields(body), 1)) {
+    const r = fields(rl.bytes as Buffer);
+    const res = one(r, 1);
+    const resource = res ? attributes(all(fields(res.bytes as Buffer), 1)) : {};
+    for (const sl of all(r, 2))
+      for (const lr of all(fields(sl.bytes as Buffer), 2)) {
+        const fs = fields(lr.bytes as Buffer);
+        out.push({
+          resource,
+          severityText: str(one(fs, 3)),
+          body: String(anyValue(one(fs, 5)?.bytes ?? Buffer.alloc(0))),
+          attributes: attributes(all(fs, 6)),
+        });
+      }
+  }
+  return out;
+}
+
 // --- JSON -------------------------------------------------------------------------------------
 
 type Json = Record<string, unknown>;
@@ -239,10 +267,28 @@ export function decodeJson(body: Buffer): Omit<OtlpExport, 'contentType' | 'head
   return { resource, metrics };
 }
 
+export function decodeJsonLogs(body: Buffer): OtlpLogRecord[] {
+  const out: OtlpLogRecord[] = [];
+  for (const rl of (JSON.parse(body.toString('utf8')).resourceLogs as Json[]) ?? []) {
+    const resource = jsonAttrs((rl.resource as Json | undefined)?.attributes);
+    for (const sl of (rl.scopeLogs as Json[]) ?? [])
+      for (const lr of (sl.logRecords as Json[]) ?? [])
+        out.push({
+          resource,
+          severityText: (lr.severityText as string) ?? '',
+          body: String((lr.body as Json | undefined)?.stringValue ?? ''),
+          attributes: jsonAttrs(lr.attributes),
+        });
+  }
+  return out;
+}
+
 // --- the receiver -----------------------------------------------------------------------------
 
 export class OtlpReceiver {
   readonly exports: OtlpExport[] = [];
+  /** Log records received on /v1/logs, with the content type they came in. */
+  readonly logs: (OtlpLogRecord & { contentType: string })[] = [];
   /** The status every request gets; set 503 to play a collector that answers errors. */
   status = 200;
   requests = 0;
@@ -265,6 +311,10 @@ export class OtlpReceiver {
         if (this.status === 200 && req.url === '/v1/metrics') {
           const decoded = contentType.includes('json') ? decodeJson(body) : decodeProtobuf(body);
           this.exports.push({ contentType, headers: req.headers, ...decoded });
+        }
+        if (this.status === 200 && req.url === '/v1/logs') {
+          const records = contentType.includes('json') ? decodeJsonLogs(body) : decodeProtobufLogs(body);
+          for (const r of records) this.logs.push({ ...r, contentType });
         }
         res.writeHead(this.status, {
           'Content-Type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',

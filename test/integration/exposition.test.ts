@@ -53,9 +53,10 @@ ebpfTest('/metrics equals the reviewed exposition, and promtool accepts it', asy
   const bin = buildSim('full');
   // Every pack, the opt-in probes too, so every family of the contract shows; the simulator fires
   // once all of them are enabled (mempool:replaced is not among those -k counts), so the run is the
-  // same every time.
+  // same every time. 15 blocks a second: the journal records every one (its lines are limited to 20
+  // blocks a second), so fibre_slow_blocks_total is exact too.
   const probes = selectedTracepoints([...PACKS]).filter((t) => t.probe !== 'mempool:replaced').length;
-  const sim = await Sim.start(bin, ['-n', '200', '-w', '60', '-k', String(probes), '-s', '42', '-l']);
+  const sim = await Sim.start(bin, ['-n', '200', '-r', '15', '-w', '60', '-k', String(probes), '-s', '42', '-l']);
   const agent = await AgentProc.start(['-b', bin, '--packs', PACKS.join(',')]);
   try {
     await sim.waitDone();

@@ -16,7 +16,7 @@ import { ebpfTest } from '../helpers/ebpf.js';
 import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { allProcs, childrenOf, cmdline, procStatus } from '../helpers/procs.js';
-import { buildSim, Sim } from '../helpers/sim.js';
+import { buildSim, hexBytes, Sim } from '../helpers/sim.js';
 
 const BIN = '/usr/bin/fibre-agent';
 const UNIT = '/lib/systemd/system/fibre-agent.service';
@@ -192,6 +192,14 @@ ebpfTest(
               const pushed = receiver.last()?.metrics.find((m) => m.name === 'bitcoin_blocks_connected');
               assert.equal(pushed?.points[0]?.value, connected, 'OTLP carries the same count');
             }, 20_000);
+            // The journal works from the executable: SQLite's addon loads from /usr/lib/fibre-agent.
+            const fired = new Set(sim.events.map((e) => hexBytes(e.hash_hex).toString('latin1')));
+            await eventually(async () => {
+              const res = await fetch(`http://127.0.0.1:${agent.port}/blocks?limit=100`);
+              const records = (await res.json()) as { hash: string }[];
+              assert.ok(records.length > 0, 'the journal has blocks');
+              for (const r of records) assert.ok(fired.has(r.hash), `${r.hash} was fired`);
+            }, 20_000);
             const { code } = await agent.stop();
             assert.equal(code, 0, agent.output);
             assert.ok(
@@ -214,6 +222,9 @@ ebpfTest(
         // What systemd's LogsDirectory= makes when the service runs, for purge to remove.
         mkdirSync('/var/log/fibre-agent', { recursive: true });
         writeFileSync('/var/log/fibre-agent/agent.log', 'x\n');
+        // And what its StateDirectory= holds: the per-block journal.
+        mkdirSync('/var/lib/fibre-agent', { recursive: true });
+        writeFileSync('/var/lib/fibre-agent/journal.sqlite', 'x\n');
 
         assert.equal(run('dpkg', ['-r', 'fibre-agent']).status, 0);
         assert.deepEqual(
@@ -230,6 +241,7 @@ ebpfTest(
         );
         assert.equal(existsSync('/etc/fibre-agent'), false);
         assert.equal(existsSync('/var/log/fibre-agent'), false);
+        assert.equal(existsSync('/var/lib/fibre-agent'), false);
         assert.deepEqual(
           [...mentions('/etc/systemd'), ...mentions('/var/lib/systemd')],
           [],

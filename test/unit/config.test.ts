@@ -39,6 +39,13 @@ const SAMPLES: Record<string, [string, string, string]> = {
   otlpIntervalSeconds: ['5', '2500', '30'],
   otlpCa: ['/flag/ca.crt', '/env/ca.crt', '/file/ca.crt'],
   user: ['flaguser', 'envuser', 'fileuser'],
+  journal: ['false', 'true', 'false'],
+  journalBlocks: ['5', '6', '7'],
+  journalPath: ['/flag/j.sqlite', '/env/j.sqlite', '/file/j.sqlite'],
+  slowReconstructionMs: ['10', '20', '30'],
+  verySlowReconstructionMs: ['11', '21', '31'],
+  slowConnectMs: ['1000', '1500', '2500'],
+  alertWebhookUrl: ['https://flag.example/hook', 'https://env.example/hook', 'https://file.example/hook'],
 };
 
 test('every setting has sample values here (a new setting needs a precedence test)', () => {

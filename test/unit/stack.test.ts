@@ -257,7 +257,7 @@ test('the collector config wires OTLP in, memory_limiter and batch, and the prom
     extensions?: Record<string, unknown>;
     service: {
       extensions?: string[];
-      pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } };
+      pipelines: Record<'metrics' | 'logs', { receivers: string[]; processors: string[]; exporters: string[] }>;
     };
   };
   assert.equal(config.receivers.otlp.protocols.grpc.endpoint, '0.0.0.0:4317');
@@ -271,10 +271,17 @@ test('the collector config wires OTLP in, memory_limiter and batch, and the prom
   assert.deepEqual(pipeline.receivers, ['otlp']);
   assert.deepEqual(pipeline.processors, ['memory_limiter', 'batch'], 'memory_limiter must come first');
   assert.deepEqual(pipeline.exporters, ['prometheus']);
+  // The journal's log records: OTLP in, the same protection, an exporter that exists.
+  const logs = config.service.pipelines.logs;
+  assert.deepEqual(logs.receivers, ['otlp']);
+  assert.deepEqual(logs.processors, ['memory_limiter', 'batch'], 'memory_limiter must come first');
+  assert.equal(logs.exporters.length, 1);
   // Everything the service refers to is defined.
-  for (const r of pipeline.receivers) assert.ok(r in config.receivers, `receiver ${r}`);
-  for (const p of pipeline.processors) assert.ok(p in config.processors, `processor ${p}`);
-  for (const e of pipeline.exporters) assert.ok(e in config.exporters, `exporter ${e}`);
+  for (const p of [pipeline, logs]) {
+    for (const r of p.receivers) assert.ok(r in config.receivers, `receiver ${r}`);
+    for (const x of p.processors) assert.ok(x in config.processors, `processor ${x}`);
+    for (const e of p.exporters) assert.ok(e in config.exporters, `exporter ${e}`);
+  }
   for (const x of config.service.extensions ?? []) assert.ok(x in (config.extensions ?? {}), `extension ${x}`);
 });
 

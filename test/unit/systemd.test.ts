@@ -56,6 +56,7 @@ test('the unit confines the agent as the README says', () => {
   assert.match(directive('ExecStart')[0] ?? '', /--user fibre-agent/);
   assert.deepEqual(directive('User'), [], 'starts as root: bpftrace needs it; the agent drops to --user itself');
   assert.deepEqual([...UNIT_CAPS].sort(), [
+    'CAP_CHOWN',
     'CAP_DAC_READ_SEARCH',
     'CAP_KILL',
     'CAP_SETGID',

@@ -1,0 +1,110 @@
+/**
+ * The per-block journal in the metrics process: events in (from the ingest loop), records out to the
+ * store, the log (slow blocks at WARNING), fibre_slow_blocks_total, the webhook and OTLP logs. Nothing
+ * here may stall the ingest loop: writes are batched on a timer, alerts and log exports run in the
+ * background, and a failing store is logged and counted rather than thrown.
+ */
+import type { Tracepoint } from '../../probes/catalogue.js';
+import type { EventFields } from '../decode/decoder.js';
+import type { Logger } from '../log.js';
+import { logSafe } from '../record/peer-label.js';
+import { Assembler } from './assembler.js';
+import type { JournalLogs } from './otlp-logs.js';
+import { type BlockRecord, classify, type Severity, type SlowThresholds } from './record.js';
+import type { JournalStore } from './store.js';
+import type { Webhook } from './webhook.js';
+
+export interface JournalOptions extends SlowThresholds {
+  keep: number;
+  connectTimeDivisor: number;
+  graceMs?: number;
+  timeoutMs?: number;
+  flushEveryMs?: number;
+}
+
+export interface JournalSinks {
+  store: JournalStore;
+  log: Logger;
+  slow: (severity: Severity) => void;
+  webhook?: Webhook;
+  logs?: JournalLogs;
+  /** The store refused a write. */
+  storeFailed?: () => void;
+}
+
+/** A slow block's log line: key fields, every string from the network made safe for one line. */
+export function slowLine(r: BlockRecord): string {
+  const ms = (v: number | null, scale: number) => (v === null ? '-' : `${(v / scale).toFixed(1)}ms`);
+  return [
+    `Slow block (${r.slow}): height=${r.height ?? '-'} hash=${r.hash}`,
+    `winner=${r.winner ?? '-'} peer=${r.winner_peer === null ? '-' : logSafe(r.winner_peer)}`,
+    `reconstruction=${ms(r.reconstruction_us, 1000)} connect=${ms(r.connect_seconds, 1e-3)}`,
+    `seen_to_connected=${r.seen_to_connected_ms ?? '-'}ms missing_tx=${r.missing_tx_count ?? '-'}`,
+    `(${r.slow_reason})`,
+  ].join(' ');
+}
+
+export class Journal {
+  private readonly assembler: Assembler;
+  private readonly done: BlockRecord[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private failing = false;
+
+  constructor(
+    private readonly options: JournalOptions,
+    private readonly sinks: JournalSinks,
+  ) {
+    this.assembler = new Assembler(
+      {
+        graceMs: options.graceMs ?? 1000,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        maxOpen: 1000,
+        connectTimeDivisor: options.connectTimeDivisor,
+      },
+      (r) => this.done.push(r),
+    );
+    this.timer = setInterval(() => this.flush(false), options.flushEveryMs ?? 250);
+    this.timer.unref();
+  }
+
+  event(t: Tracepoint, e: EventFields): void {
+    this.assembler.event(t, e, Date.now());
+  }
+
+  /** Completes what is due, writes it in one transaction, then tells the world. */
+  flush(all: boolean): void {
+    this.assembler.flush(Date.now(), all);
+    if (this.done.length === 0) return;
+    const records = this.done.splice(0);
+    for (const r of records) {
+      const { slow, reason } = classify(r, this.options);
+      r.slow = slow;
+      r.slow_reason = reason;
+    }
+    try {
+      this.sinks.store.put(records, this.options.keep);
+      if (this.failing) this.sinks.log.info('Journal writes work again');
+      this.failing = false;
+    } catch (err) {
+      this.sinks.storeFailed?.();
+      if (!this.failing) this.sinks.log.error(`Journal write failed: ${(err as Error).message}`);
+      this.failing = true;
+    }
+    for (const r of records) {
+      this.sinks.logs?.emit(r);
+      if (!r.slow) continue;
+      this.sinks.slow(r.slow);
+      this.sinks.log.warn(slowLine(r));
+      this.sinks.webhook?.send(r);
+    }
+  }
+
+  /** Writes every open record (a partial one beats none) and stops the timer. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush(true);
+    this.sinks.webhook?.close();
+    await this.sinks.logs?.shutdown().catch(() => {});
+    this.sinks.store.close();
+  }
+}

@@ -1,0 +1,45 @@
+/** Checks and preparation of the journal that happen in the supervisor, before the metrics process starts. */
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type AgentConfig, ConfigError } from '../config/settings.js';
+import type { Account } from '../privsep/user.js';
+
+/** The systemd unit's StateDirectory: systemd creates it root-owned; the metrics process must write in it. */
+export const DEFAULT_JOURNAL_DIR = '/var/lib/fibre-agent';
+
+export function checkThresholds(config: AgentConfig): void {
+  if (config.verySlowReconstructionMs < config.slowReconstructionMs) {
+    throw new ConfigError(
+      `--very-slow-reconstruction-ms (${config.verySlowReconstructionMs}) must not be below --slow-reconstruction-ms (${config.slowReconstructionMs})`,
+    );
+  }
+}
+
+/**
+ * Makes the journal's directory the metrics process's when it is missing (created here) or is the
+ * default one, and the journal's files wherever they are. A directory the operator chose and made is
+ * left as it is; if --user cannot write there, the metrics process says so when it opens the file.
+ */
+export function prepareJournalDir(path: string, account: Account | undefined): void {
+  const file = resolve(path);
+  const dir = dirname(file);
+  let created = false;
+  try {
+    if (!existsSync(dir)) {
+      // 0755 for any parent made on the way, so the account can reach its own directory.
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      chmodSync(dir, 0o750);
+      created = true;
+    }
+    if (!account) return;
+    if (created || dir === DEFAULT_JOURNAL_DIR) chownSync(dir, account.uid, account.gid);
+    // The journal's own files are the metrics process's wherever they are: systemd's StateDirectory
+    // hands them to root at every start, and a reader run as root (`sudo fibre-agent blocks`) may
+    // have created the -shm file.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      if (existsSync(f) && statSync(f).uid !== account.uid) chownSync(f, account.uid, account.gid);
+    }
+  } catch (err) {
+    throw new ConfigError(`--journal-path ${path}: cannot prepare ${dir} (${(err as Error).message})`);
+  }
+}
