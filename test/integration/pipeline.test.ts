@@ -85,12 +85,14 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
     assert.ok(stop.ms < 5000, `stopped in ${stop.ms}ms`);
     assert.match(agent.output, /SIGTERM received/);
     // The kernel drops a semaphore as it unregisters each uprobe, just after bpftrace exits.
-    await eventually(async () =>
-      assert.deepEqual(
-        Object.entries(await sim.semaphores()).filter(([, v]) => v !== 0),
-        [],
-        'every semaphore back to 0 after SIGTERM',
-      ),
+    await eventually(
+      async () =>
+        assert.deepEqual(
+          Object.entries(await sim.semaphores()).filter(([, v]) => v !== 0),
+          [],
+          'every semaphore back to 0 after SIGTERM',
+        ),
+      30_000,
     );
   } finally {
     await agent.stop();
