@@ -159,8 +159,13 @@ for (const aggregation of ['kernel', 'events'] as const) {
       // One line per event for every pack's probes at full speed would overrun the perf buffer: the
       // per-event path is kept for FIBRE's own probes, and compared on them.
       const packs = aggregation === 'events' ? (['fibre', 'validation'] as const) : undefined;
-      const wait = packs ? ['-k', String(selectedTracepoints([...packs]).length)] : [];
-      const sim = await Sim.start(bin, ['-n', '400', '-w', '60', ...wait, '-e', '-s', '17', '-l']);
+      const args = ['-n', '400', '-w', '60', '-e', '-s', '17', '-l'];
+      // Event lines travel through per-CPU buffers, which bpftrace reads one CPU after another: a
+      // simulator moving between CPUs could have its last height arrive before an earlier one. On
+      // one CPU (taskset execs it, so the PID stays), the lines keep the order they were fired in.
+      const sim = packs
+        ? await Sim.start('taskset', ['-c', '0', bin, ...args, '-k', String(selectedTracepoints([...packs]).length)])
+        : await Sim.start(bin, args);
       const agent = await AgentProc.start([
         '-b',
         bin,
