@@ -217,6 +217,15 @@ export const MECHANISM: KnownLabel<'winner'> = {
   otherwise: 'other',
 };
 
+/** net:evicted_inbound_connection and net:closed_connection pass the same arguments. */
+const CONNECTION_END_ARGS = [
+  { name: 'peer_id', type: 'i64' },
+  { name: 'addr', type: 'str' },
+  { name: 'conn_type', type: 'str', bytes: 24 },
+  { name: 'network', type: 'u32' },
+  { name: 'connected_since', type: 'i64' },
+] as const;
+
 export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstructed',
@@ -453,13 +462,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     probe: 'net:evicted_inbound_connection',
     pack: 'net',
     eventType: 'evicted_inbound_connection',
-    args: [
-      { name: 'peer_id', type: 'i64' },
-      { name: 'addr', type: 'str' },
-      { name: 'conn_type', type: 'str', bytes: 24 },
-      { name: 'network', type: 'u32' },
-      { name: 'connected_since', type: 'i64' },
-    ],
+    args: CONNECTION_END_ARGS,
     updates: [{ metric: 'connectionsEvicted', add: 1, labels: { network: NETWORK } }],
     shows: ['peer_id', 'network'],
     describe: (e) => `P2P inbound connection evicted: peer=${e.peer_id} network=${e.network}`,
@@ -468,13 +471,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     probe: 'net:closed_connection',
     pack: 'net',
     eventType: 'closed_connection',
-    args: [
-      { name: 'peer_id', type: 'i64' },
-      { name: 'addr', type: 'str' },
-      { name: 'conn_type', type: 'str', bytes: 24 },
-      { name: 'network', type: 'u32' },
-      { name: 'connected_since', type: 'i64' },
-    ],
+    args: CONNECTION_END_ARGS,
     updates: [
       { metric: 'connectionsClosed', add: 1, labels: { conn_type: CONN_TYPE, network: NETWORK } },
       { metric: 'peers', decrement: 1, labels: { direction: DIRECTION } },

@@ -11,7 +11,6 @@ import {
   type ArgSpec,
   type ArgType,
   type CodeLabel,
-  type Comparison,
   type KnownLabel,
   type LabelSource,
   type ObserveUpdate,
@@ -46,7 +45,7 @@ import {
   READY_WORD,
   rawBound,
 } from '../../probes/protocol.js';
-import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteSite } from './usdt-notes.js';
+import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteArg, type NoteSite, noteLocation } from './usdt-notes.js';
 
 /** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
 export const STRING_BYTES = 128;
@@ -129,7 +128,7 @@ function argExpression(probe: PresentProbe, position: number): string {
   const notes = probe.sites.map((site) => site.args[position - 1]);
   const note = notes[0];
   if (!note) throw new ProgramError(`${probe.tracepoint.probe}: its note has no argument ${position}`);
-  const where = (n: typeof note | undefined) => n?.spec.slice(n.spec.indexOf('@') + 1) ?? '';
+  const where = (n: NoteArg | undefined) => (n ? noteLocation(n) : '');
   if (position <= DIRECT_ARGS && notes.every((n) => SIMPLE_OPERAND.test(where(n)))) {
     return `(${CAST[spec.type]})arg${position - 1}`;
   }
@@ -247,8 +246,6 @@ function wordsOf(variable: string, pointer: string, count: number): string[] {
   return lines;
 }
 
-const OPERATOR: Record<Comparison, string> = { '<': '<', '<=': '<=', '==': '==', '!=': '!=', '>=': '>=', '>': '>' };
-
 interface Written {
   maps: Set<string>;
 }
@@ -310,7 +307,8 @@ function kernelUpdate(
     body.push(`if (${m} > 0) { ${m} = ${m} - 1; }`);
   } else body.push(...valueUpdate(probe, update, n, options, w, at));
   const when = (update.when ?? []).map(
-    ([a, op, b]) => `${arg(a)} ${OPERATOR[op]} ${typeof b === 'number' ? String(b) : arg(b)}`,
+    // The catalogue's comparisons are written as bpftrace writes them.
+    ([a, op, b]) => `${arg(a)} ${op} ${typeof b === 'number' ? String(b) : arg(b)}`,
   );
   const inner = when.length ? [`if (${when.join(' && ')}) {`, ...body.map((l) => `  ${l}`), '}'] : body;
   return [...pre, ...inner.map((l) => `  ${l}`)];

@@ -213,8 +213,7 @@ function parseOffset(text: string): bigint | undefined {
  */
 export function bpftraceArg(arg: NoteArg): string {
   const type = typeOf(arg.size, arg.signed);
-  const at = arg.spec.indexOf('@');
-  const location = at === -1 ? arg.spec : arg.spec.slice(at + 1);
+  const location = noteLocation(arg);
   const cannot = (why: string) => new UsdtNoteError(`cannot read USDT argument "${arg.spec}": ${why}`);
 
   const reg = /^%([a-z0-9]+)$/.exec(location);
@@ -292,7 +291,7 @@ export function checkArgs(
     // bpftrace reads arguments 1..6 at each site itself. A later one is read by an expression built
     // from one site's location, the same program text at every site: where the compiler put it
     // elsewhere, it would read the wrong register or slot.
-    const moved = i >= DIRECT_ARGS ? found.find((a) => location(a) !== location(first)) : undefined;
+    const moved = i >= DIRECT_ARGS ? found.find((a) => noteLocation(a) !== noteLocation(first)) : undefined;
     if (moved) {
       return `${label}: the binary's sites keep it in different places (${first.spec} at one, ${moved.spec} at another), which one expression cannot read`;
     }
@@ -304,7 +303,8 @@ export function checkArgs(
   return undefined;
 }
 
-const location = (a: NoteArg) => a.spec.slice(a.spec.indexOf('@') + 1);
+/** Where an argument lives, without its size: `-8@24(%rsp)` -> `24(%rsp)` (a spec without one is all location). */
+export const noteLocation = (a: NoteArg) => a.spec.slice(a.spec.indexOf('@') + 1);
 
 function noteSays(a: NoteArg): string {
   return `${a.size} ${a.size === 1 ? 'byte' : 'bytes'} ${a.signed ? 'signed' : 'unsigned'} (${a.spec})`;

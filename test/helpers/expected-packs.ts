@@ -53,7 +53,8 @@ function histogram<T>(
   return out;
 }
 
-const plain = (name: string, labels: Record<string, string>, bounds: readonly number[], values: number[]) =>
+/** A histogram of plain values: each bucket holds the values at most its bound. */
+export const plain = (name: string, labels: Record<string, string>, bounds: readonly number[], values: number[]) =>
   histogram(
     name,
     labels,

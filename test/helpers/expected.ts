@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Pack } from '../../probes/catalogue.js';
-import { packSamples } from './expected-packs.js';
+import { packSamples, plain } from './expected-packs.js';
 import { parseExposition, sample } from './exposition.js';
 import { hexBytes, type SimEvent } from './sim.js';
 
@@ -32,17 +32,9 @@ export function mechanism(winner: string): string {
   return winner === 'FIBRE/UDP' ? 'fibre_udp' : winner === 'BIP152/CMPCTBLOCK' ? 'bip152_cmpct' : 'other';
 }
 
-function histogram(name: string, node: string, bounds: number[], values: number[]): ExpectedSample[] {
-  const le = (b: number) => (Number.isInteger(b) ? `${b}.0` : String(b));
-  const out: ExpectedSample[] = bounds.map((b) => ({
-    name: `${name}_bucket`,
-    labels: { node, le: le(b) },
-    value: values.filter((v) => v <= b).length,
-  }));
-  out.push({ name: `${name}_bucket`, labels: { node, le: '+Inf' }, value: values.length });
-  out.push({ name: `${name}_count`, labels: { node }, value: values.length });
-  out.push({ name: `${name}_sum`, labels: { node }, value: values.reduce((a, b) => a + b, 0), approx: true });
-  return out;
+/** A histogram of plain values under the `node` label alone. */
+function histogram(name: string, node: string, bounds: readonly number[], values: number[]): ExpectedSample[] {
+  return plain(name, { node }, bounds, values);
 }
 
 export function expectedSamples(
