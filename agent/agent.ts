@@ -3,7 +3,6 @@
  * (decode, record, export), either in a separate process as --user or, with --user root, in this one.
  */
 
-import { connectTimeDivisor } from '../probes/protocol.js';
 import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
@@ -83,7 +82,7 @@ export class Agent {
         boundTo: privileges.bpftraceBoundTo,
         aggregation: config.aggregation,
         verbose: config.verbose,
-        connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
+        connectTimeUnit: config.connectTimeUnit,
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
         peerLabelLimit: config.peerLabelLimit,
         packs: config.packs,

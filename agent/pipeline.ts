@@ -6,7 +6,6 @@
  */
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { connectTimeDivisor } from '../probes/protocol.js';
 import type { Security } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
 import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
@@ -83,7 +82,6 @@ export class Pipeline implements Downstream {
       store,
       {
         node: config.nodeName,
-        connectTimeUnit: config.connectTimeUnit,
         peerLabelLimit: config.peerLabelLimit,
         packs: config.packs,
         verbose: config.verbose,
@@ -167,7 +165,6 @@ export class Pipeline implements Downstream {
     const journal = new Journal(
       {
         keep: config.journalBlocks,
-        connectTimeDivisor: connectTimeDivisor(config.connectTimeUnit),
         slowReconstructionMs: config.slowReconstructionMs,
         verySlowReconstructionMs: config.verySlowReconstructionMs,
         slowConnectMs: config.slowConnectMs,
@@ -210,6 +207,8 @@ export class Pipeline implements Downstream {
   status(status: AttachStatus): void {
     this.health = status;
     this.recorder.setProbesAttached(status.probes);
+    if (status.build) this.recorder.setBuild(status.build);
+    if (status.refused !== undefined) this.recorder.setProbesRefused(status.refused);
   }
 
   error(type: SourceError): void {

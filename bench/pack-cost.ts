@@ -39,6 +39,8 @@ const BLOCKS: Record<Pack, number> = {
   net: 8_000,
   mempool: 6_000,
   utxocache: 2_000,
+  // A send is 2 to 5 events, 0 to 2 sends a block.
+  coin_selection: 150_000,
 };
 const SEED = 9;
 const MODES = ['untraced', 'trap', 'agent'] as const;

@@ -9,9 +9,16 @@
  * peer label (free text from the network) is the peer's bytes as a fixed-size buffer key, which
  * bpftrace prints escaped, and each new peer is announced once on a line of its exact bytes.
  *
+ * Releases differ (../shared/reference/bitcoin-core-tracepoints-by-version.md): an entry declares
+ * which releases have the probe, and per release range what differs in an argument (its type, its
+ * unit, its absence) or in a label's known values. probes/semantics.ts resolves them for the release
+ * the agent told from the binary (agent/source/release.ts); metric names and label values stay the
+ * same on every release wherever the meaning is the same.
+ *
  * Adding a tracepoint is one entry here and one test.
  */
 import {
+  ALGORITHM,
   CONN_TYPE,
   DIRECTION,
   FLUSH_MODE,
@@ -21,6 +28,7 @@ import {
   REMOVAL_REASON,
 } from './known-values.js';
 import type { KeyOfKind, MetricKey, OwnLabel, TraceKey } from './metrics.js';
+import type { Range } from './releases.js';
 
 /**
  * Argument types as Bitcoin Core declares them. Strings are C strings; `hash32` is a pointer to 32
@@ -39,6 +47,22 @@ export const ARG_SIZE: Readonly<Record<ArgType, { size: 1 | 4 | 8; signed: boole
   ptr: { size: 8, signed: 'any' },
 };
 
+/** Units of a duration argument: the program reads every release's value in the entry's own unit. */
+export type TimeUnit = 'ns' | 'us';
+
+/** What one range of releases passes differently for an argument. */
+export interface ArgRelease {
+  readonly in: Range;
+  /** The type these releases pass (its size and sign in the note differ from the entry's). */
+  readonly type?: ArgType;
+  /** The unit these releases pass a duration in; the program converts it to the entry's unit. */
+  readonly unit?: TimeUnit;
+  /** These releases do not pass it: read as 0, so an event line has the same fields on every release. */
+  readonly absent?: true;
+  /** What the value means on these releases, where that differs (for the README only: nothing reads it). */
+  readonly meaning?: string;
+}
+
 export interface ArgSpec {
   readonly name: string;
   readonly type: ArgType;
@@ -47,6 +71,11 @@ export interface ArgSpec {
    * BPF programs have 512 bytes of stack, so strings known to be short are read short.
    */
   readonly bytes?: number;
+  /** A duration, in this unit on the newest release. */
+  readonly unit?: TimeUnit;
+  /** --connect-time-unit, when given, overrides the unit the release says. */
+  readonly unitSetting?: 'connect-time-unit';
+  readonly releases?: readonly ArgRelease[];
 }
 
 /** A label whose value comes from a known set of strings (matched in the kernel), `otherwise` for the rest. */
@@ -60,6 +89,8 @@ export interface KnownLabel<A extends string> {
    * too long to compare in a BPF program. Otherwise the kernel matches the string (as integers).
    */
   readonly match?: 'agent';
+  /** Values only some releases pass, with their label values. */
+  readonly added?: readonly { readonly in: Range; readonly values: Readonly<Record<string, string>> }[];
 }
 
 /** A label whose value comes from a known set of integer codes (an enum in bitcoind), `otherwise` for the rest. */
@@ -67,6 +98,11 @@ export interface CodeLabel<A extends string> {
   readonly arg: A;
   readonly codes: Readonly<Record<number, string>>;
   readonly otherwise: string;
+  /**
+   * Codes only some releases pass. A code never changes meaning between releases (checked by a
+   * test), so the agent may read any release's code with all of them.
+   */
+  readonly added?: readonly { readonly in: Range; readonly codes: Readonly<Record<number, string>> }[];
 }
 
 /** A label with one value for every event the update counts (which update counts is decided by `when`). */
@@ -119,12 +155,12 @@ export type CountUpdate<A extends string> = {
   [K in KeyOfKind<'counter'> & TraceKey]: { readonly metric: K; readonly add: A | 1 } & LabelsFor<K, A> & When<A>;
 }[KeyOfKind<'counter'> & TraceKey];
 
-/** A histogram: observes a value, divided by `divisor` ('connect_time': by the configured unit). */
+/** A histogram: observes a value, divided by `divisor` (a duration's unit per second, say). */
 export type ObserveUpdate<A extends string> = {
   [K in KeyOfKind<'histogram'> & TraceKey]: {
     readonly metric: K;
     readonly observe: Observed<A>;
-    readonly divisor?: number | 'connect_time';
+    readonly divisor?: number;
     readonly negative?: Refuse;
     readonly zero?: 'skip';
   } & LabelsFor<K, A> &
@@ -162,8 +198,6 @@ export type EventOf<Args extends readonly ArgSpec[]> = {
 export interface Formats {
   /** A string from outside, decoded and escaped for a log line. */
   text(bytes: Buffer): string;
-  /** validation:block_connected's connect time in seconds, whatever unit this bitcoind uses. */
-  connectTimeSeconds(raw: number): number;
   /** A value of a known label set, as the label shows it. */
   label(source: KnownLabel<string>, bytes: Buffer): string;
 }
@@ -172,7 +206,7 @@ export interface Formats {
  * Groups of tracepoints an operator turns on together (--packs). FIBRE's own probes exist only in the
  * FIBRE fork; the others are Bitcoin Core's.
  */
-export const PACKS = ['fibre', 'validation', 'net', 'mempool', 'utxocache'] as const;
+export const PACKS = ['fibre', 'validation', 'net', 'mempool', 'utxocache', 'coin_selection'] as const;
 export type Pack = (typeof PACKS)[number];
 
 export interface Tracepoint<
@@ -182,6 +216,10 @@ export interface Tracepoint<
   /** provider:name, as in the binary's stapsdt notes. */
   readonly probe: string;
   readonly pack: Pack;
+  /** The Bitcoin Core releases that have it; none for FIBRE's own probes (the fork only). */
+  readonly releases?: Range;
+  /** Only in builds with the wallet: a binary without it is no older for lacking the probe. */
+  readonly wallet?: true;
   /**
    * Attached only when its pack is named in --packs: probes that fire tens of thousands of times a
    * second while a node syncs, whose cost inside bitcoind an operator should choose to pay.
@@ -216,6 +254,12 @@ export const MECHANISM: KnownLabel<'winner'> = {
   values: { 'FIBRE/UDP': 'fibre_udp', 'BIP152/CMPCTBLOCK': 'bip152_cmpct' },
   otherwise: 'other',
 };
+
+/** A transaction's vsize in the mempool probes: v25 passes a size_t, later releases an int32. */
+const MEMPOOL_VSIZE = { name: 'vsize', type: 'i32', releases: [{ in: { to: 'v25' }, type: 'u64' }] } as const;
+
+/** The wallet's name, which the agent never reads: no wallet name leaves the node. */
+const WALLET_NAME = { name: 'wallet', type: 'ptr' } as const;
 
 /** net:evicted_inbound_connection and net:closed_connection pass the same arguments. */
 const CONNECTION_END_ARGS = [
@@ -377,6 +421,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'validation:block_connected',
     pack: 'validation',
+    releases: {},
     journal: true,
     eventType: 'block_connected',
     args: [
@@ -385,7 +430,17 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { name: 'tx_count', type: 'u64' },
       { name: 'inputs', type: 'i32' },
       { name: 'sigops', type: 'i64' },
-      { name: 'connect_time', type: 'i64' },
+      {
+        name: 'connect_time',
+        type: 'i64',
+        unit: 'ns',
+        unitSetting: 'connect-time-unit',
+        releases: [
+          { in: { to: 'v24' }, unit: 'us' },
+          // A std::chrono duration passed as it is: its note says 8 bytes unsigned; its ticks are ns.
+          { in: { from: 'v25', to: 'v28' }, type: 'u64' },
+        ],
+      },
     ],
     updates: [
       { metric: 'blocksConnected', add: 1 },
@@ -393,7 +448,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       {
         metric: 'connectionDuration',
         observe: 'connect_time',
-        divisor: 'connect_time',
+        divisor: 1e9,
         negative: 'out_of_range',
         zero: 'skip',
       },
@@ -402,13 +457,14 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       { metric: 'sigopsPerBlock', observe: 'sigops', negative: 'out_of_range' },
     ],
     shows: ['height', 'tx_count', 'connect_time'],
-    describe: (e, f) =>
-      `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(f.connectTimeSeconds(e.connect_time) * 1000).toFixed(1)}ms`,
+    describe: (e) =>
+      `Block connected: height=${e.height} tx_count=${e.tx_count} connection_time=${(e.connect_time / 1e6).toFixed(1)}ms`,
   }),
   ...(['inbound', 'outbound'] as const).map((way) =>
     tracepoint({
       probe: `net:${way}_message`,
       pack: 'net',
+      releases: {},
       eventType: `${way}_message`,
       args: [
         { name: 'peer_id', type: 'i64' },
@@ -436,6 +492,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     tracepoint({
       probe: `net:${way}_connection`,
       pack: 'net',
+      releases: { from: 'v29' },
       eventType: `${way}_connection`,
       args: [
         { name: 'peer_id', type: 'i64' },
@@ -461,6 +518,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'net:evicted_inbound_connection',
     pack: 'net',
+    releases: { from: 'v29' },
     eventType: 'evicted_inbound_connection',
     args: CONNECTION_END_ARGS,
     updates: [{ metric: 'connectionsEvicted', add: 1, labels: { network: NETWORK } }],
@@ -470,6 +528,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'net:closed_connection',
     pack: 'net',
+    releases: { from: 'v29' },
     eventType: 'closed_connection',
     args: CONNECTION_END_ARGS,
     updates: [
@@ -483,6 +542,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'net:misbehaving_connection',
     pack: 'net',
+    releases: { from: 'v29' },
     eventType: 'misbehaving_connection',
     args: [
       { name: 'peer_id', type: 'i64' },
@@ -495,12 +555,9 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'mempool:added',
     pack: 'mempool',
+    releases: { from: 'v25' },
     eventType: 'mempool_added',
-    args: [
-      { name: 'txid', type: 'hash32' },
-      { name: 'vsize', type: 'i32' },
-      { name: 'fee', type: 'i64' },
-    ],
+    args: [{ name: 'txid', type: 'hash32' }, MEMPOOL_VSIZE, { name: 'fee', type: 'i64' }],
     updates: [
       { metric: 'mempoolAdded', add: 1 },
       { metric: 'mempoolAddedVsize', observe: 'vsize', negative: 'out_of_range' },
@@ -511,11 +568,12 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'mempool:removed',
     pack: 'mempool',
+    releases: { from: 'v25' },
     eventType: 'mempool_removed',
     args: [
       { name: 'txid', type: 'hash32' },
       { name: 'reason', type: 'str', bytes: 16 },
-      { name: 'vsize', type: 'i32' },
+      MEMPOOL_VSIZE,
       { name: 'fee', type: 'i64' },
       { name: 'entry_time', type: 'u64' },
     ],
@@ -524,22 +582,44 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'mempool:replaced',
     pack: 'mempool',
+    releases: { from: 'v25' },
     eventType: 'mempool_replaced',
     args: [
       { name: 'replaced_txid', type: 'hash32' },
-      { name: 'replaced_vsize', type: 'i32' },
+      { ...MEMPOOL_VSIZE, name: 'replaced_vsize' },
       { name: 'replaced_fee', type: 'i64' },
       { name: 'replaced_entry_time', type: 'u64' },
-      { name: 'replacement_id', type: 'hash32' },
-      { name: 'replacement_vsize', type: 'i32' },
-      { name: 'replacement_fee', type: 'i64' },
-      { name: 'replacement_is_tx', type: 'bool' },
+      {
+        name: 'replacement_id',
+        type: 'hash32',
+        releases: [{ in: { to: 'v28' }, meaning: "the replacing transaction's txid (from v29, a package's hash)" }],
+      },
+      {
+        name: 'replacement_vsize',
+        type: 'i32',
+        releases: [
+          { in: { to: 'v25' }, type: 'u64', meaning: "the replacing transaction's vsize (from v29, its package's)" },
+          { in: { from: 'v26', to: 'v28' }, meaning: "the replacing transaction's vsize (from v29, its package's)" },
+        ],
+      },
+      {
+        name: 'replacement_fee',
+        type: 'i64',
+        releases: [
+          {
+            in: { to: 'v28' },
+            meaning: "the replacing transaction's base fee (from v29, its package's modified fees)",
+          },
+        ],
+      },
+      { name: 'replacement_is_tx', type: 'bool', releases: [{ in: { to: 'v28' }, absent: true }] },
     ],
     updates: [{ metric: 'mempoolReplaced', add: 1 }],
   }),
   tracepoint({
     probe: 'mempool:rejected',
     pack: 'mempool',
+    releases: { from: 'v25' },
     eventType: 'mempool_rejected',
     args: [
       { name: 'txid', type: 'hash32' },
@@ -550,6 +630,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'utxocache:flush',
     pack: 'utxocache',
+    releases: {},
     eventType: 'utxocache_flush',
     args: [
       { name: 'duration_us', type: 'i64' },
@@ -578,6 +659,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     tracepoint({
       probe: `utxocache:${name}`,
       pack: 'utxocache',
+      releases: {},
       optIn: true,
       eventType: `utxocache_${name}`,
       args: [
@@ -590,6 +672,104 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
       updates: [{ metric, add: 1 }],
     }),
   ),
+  tracepoint({
+    probe: 'coin_selection:selected_coins',
+    pack: 'coin_selection',
+    releases: { from: 'v24' },
+    wallet: true,
+    eventType: 'coin_selection',
+    args: [
+      WALLET_NAME,
+      { name: 'algorithm', type: 'str', bytes: 16 },
+      // Satoshis: what the selection had to cover, its waste metric (below 0 when spending now is
+      // cheaper than later), and the value of the coins it chose.
+      { name: 'target', type: 'i64' },
+      { name: 'waste', type: 'i64' },
+      { name: 'selected', type: 'i64' },
+    ],
+    updates: [
+      { metric: 'coinSelections', add: 1, labels: { algorithm: ALGORITHM } },
+      { metric: 'coinSelectionWaste', observe: 'waste' },
+      { metric: 'coinSelectionTarget', observe: 'target', negative: 'out_of_range' },
+      { metric: 'coinSelectionSelected', observe: 'selected', negative: 'out_of_range' },
+    ],
+    shows: ['algorithm', 'target', 'waste', 'selected'],
+    describe: (e, f) =>
+      `Coin selection: algorithm=${f.label(ALGORITHM, e.algorithm)} target=${e.target} waste=${e.waste} selected=${e.selected}`,
+  }),
+  tracepoint({
+    probe: 'coin_selection:normal_create_tx_internal',
+    pack: 'coin_selection',
+    releases: { from: 'v24' },
+    wallet: true,
+    eventType: 'wallet_create_tx',
+    args: [
+      WALLET_NAME,
+      { name: 'success', type: 'bool' },
+      { name: 'fee', type: 'i64' },
+      // -1: no change output. On failure v24-v26 pass 0, later releases -1: only successes are asked.
+      { name: 'change_pos', type: 'i32' },
+    ],
+    updates: [
+      {
+        metric: 'walletTxCreated',
+        add: 1,
+        labels: { result: { value: 'ok' }, change: { value: 'yes' } },
+        when: [
+          ['success', '!=', 0],
+          ['change_pos', '>=', 0],
+        ],
+      },
+      {
+        metric: 'walletTxCreated',
+        add: 1,
+        labels: { result: { value: 'ok' }, change: { value: 'no' } },
+        when: [
+          ['success', '!=', 0],
+          ['change_pos', '<', 0],
+        ],
+      },
+      {
+        metric: 'walletTxCreated',
+        add: 1,
+        labels: { result: { value: 'failed' }, change: { value: 'no' } },
+        when: [['success', '==', 0]],
+      },
+      { metric: 'walletTxFee', observe: 'fee', negative: 'out_of_range', when: [['success', '!=', 0]] },
+    ],
+    shows: ['success', 'fee', 'change_pos'],
+    describe: (e) =>
+      e.success
+        ? `Wallet transaction built: fee=${e.fee} change=${e.change_pos >= 0 ? 'yes' : 'no'}`
+        : 'Wallet transaction failed',
+  }),
+  tracepoint({
+    probe: 'coin_selection:attempting_aps_create_tx',
+    pack: 'coin_selection',
+    releases: { from: 'v24' },
+    wallet: true,
+    eventType: 'wallet_aps_attempt',
+    args: [WALLET_NAME],
+    updates: [{ metric: 'walletApsAttempts', add: 1 }],
+  }),
+  tracepoint({
+    probe: 'coin_selection:aps_create_tx_internal',
+    pack: 'coin_selection',
+    releases: { from: 'v24' },
+    wallet: true,
+    eventType: 'wallet_aps_create_tx',
+    args: [
+      WALLET_NAME,
+      // The avoid-partial-spends result was kept (its fee is at most the first's plus -maxapsfee).
+      { name: 'use_aps', type: 'bool' },
+      { name: 'success', type: 'bool' },
+      { name: 'fee', type: 'i64' },
+      { name: 'change_pos', type: 'i32' },
+    ],
+    updates: [{ metric: 'walletApsUsed', add: 1, when: [['use_aps', '!=', 0]] }],
+    shows: ['use_aps', 'success', 'fee'],
+    describe: (e) => `Wallet avoid-partial-spends attempt: used=${e.use_aps ? 'yes' : 'no'} fee=${e.fee}`,
+  }),
 ];
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The known value sets of the Bitcoin Core packs' labels. Strings that come from the network or from
  * free text in bitcoind become a label value only when they are one of these; anything else is
- * "other", so no peer can grow the number of series. The sets follow Bitcoin Core v30's source.
+ * "other", so no peer can grow the number of series. The sets follow Bitcoin Core's source; values
+ * only some releases have are `added` for those releases.
  */
 import type { CodeLabel, KnownLabel } from './catalogue.js';
 
@@ -102,6 +103,8 @@ export const CONN_TYPE: KnownLabel<'conn_type'> = {
   arg: 'conn_type',
   values: identity(CONN_TYPES),
   otherwise: 'other',
+  // Outbound connections that only broadcast this node's own transactions (v31, PR #29415).
+  added: [{ in: { from: 'v31' }, values: identity(['private-broadcast']) }],
 };
 
 /** inbound for inbound connections, outbound for every other type. */
@@ -131,9 +134,25 @@ export const REJECTION_REASON: KnownLabel<'reason'> = {
   match: 'agent',
 };
 
-/** FlushStateMode (validation.h). */
+/**
+ * FlushStateMode (validation.h). v31 renamed 3 ALWAYS to FORCE_FLUSH, a flush that empties the cache
+ * as ALWAYS did: it stays "always". Its new 4, FORCE_SYNC (gettxoutsetinfo, scantxoutset,
+ * dumptxoutset), writes the cache and keeps it: "force_sync" (PR #33680).
+ */
 export const FLUSH_MODE: CodeLabel<'mode'> = {
   arg: 'mode',
   codes: { 0: 'none', 1: 'if_needed', 2: 'periodic', 3: 'always' },
   otherwise: 'other',
+  added: [{ in: { from: 'v31' }, codes: { 4: 'force_sync' } }],
+};
+
+/**
+ * The coin selection algorithm of a wallet transaction (GetAlgorithmName): branch and bound,
+ * knapsack, single random draw, inputs the caller chose, and from v27 CoinGrinder.
+ */
+export const ALGORITHM: KnownLabel<'algorithm'> = {
+  arg: 'algorithm',
+  values: identity(['bnb', 'knapsack', 'srd', 'manual']),
+  otherwise: 'other',
+  added: [{ in: { from: 'v27' }, values: identity(['cg']) }],
 };

@@ -22,6 +22,8 @@ export interface MetricDef {
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** Amounts a wallet moves: 10,000 sat to 1,000 BTC. */
+const SATOSHI_BUCKETS = [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11] as const;
 
 export const METRICS = {
   blocksReconstructed: {
@@ -343,6 +345,72 @@ export const METRICS = {
     kind: 'counter',
     help: 'Coins dropped from the UTXO cache without being spent (opt-in)',
     labels: ['node'],
+  },
+  coinSelections: {
+    name: 'bitcoin_wallet_coin_selections_total',
+    kind: 'counter',
+    help: "Coin selections the node's wallets made, by algorithm (two per transaction while the avoid-partial-spends attempt runs)",
+    labels: ['node', 'algorithm'],
+  },
+  coinSelectionWaste: {
+    name: 'bitcoin_wallet_coin_selection_waste_satoshis',
+    kind: 'histogram',
+    help: 'Waste metric of each coin selection in satoshis: below 0 when spending the inputs now costs less than later',
+    labels: ['node'],
+    buckets: [-100000, -10000, -1000, -100, 0, 100, 1000, 10000, 100000, 1000000],
+  },
+  coinSelectionTarget: {
+    name: 'bitcoin_wallet_coin_selection_target_satoshis',
+    kind: 'histogram',
+    help: 'Satoshis each coin selection had to cover: the payments and the fees not paid by inputs',
+    labels: ['node'],
+    buckets: SATOSHI_BUCKETS,
+  },
+  coinSelectionSelected: {
+    name: 'bitcoin_wallet_coin_selection_selected_satoshis',
+    kind: 'histogram',
+    help: 'Satoshis of the coins each coin selection chose',
+    labels: ['node'],
+    buckets: SATOSHI_BUCKETS,
+  },
+  walletTxCreated: {
+    name: 'bitcoin_wallet_transactions_created_total',
+    kind: 'counter',
+    help: 'Transactions the wallets tried to build (sendtoaddress, sendmany, fundrawtransaction, bumpfee...), by result and whether they have a change output',
+    labels: ['node', 'result', 'change'],
+  },
+  walletTxFee: {
+    name: 'bitcoin_wallet_transaction_fee_satoshis',
+    kind: 'histogram',
+    help: 'Fee in satoshis of each transaction a wallet built (its first attempt, before avoid-partial-spends)',
+    labels: ['node'],
+    buckets: [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000],
+  },
+  walletApsAttempts: {
+    name: 'bitcoin_wallet_aps_attempts_total',
+    kind: 'counter',
+    help: 'Second attempts a wallet made to build a transaction that avoids partial spends',
+    labels: ['node'],
+  },
+  walletApsUsed: {
+    name: 'bitcoin_wallet_aps_used_total',
+    kind: 'counter',
+    help: 'Avoid-partial-spends attempts whose transaction the wallet kept instead of the first',
+    labels: ['node'],
+  },
+  buildInfo: {
+    name: 'bitcoin_build_info',
+    kind: 'gauge',
+    help: "Constant 1: the bitcoind release told from the binary's notes and .rodata, and the release whose tracepoint semantics the agent applies",
+    labels: ['node', 'release', 'semantics'],
+    self: true,
+  },
+  probesRefused: {
+    name: 'fibre_exporter_probes_refused',
+    kind: 'gauge',
+    help: "Probes not attached because the binary's note disagrees with what the catalogue reads on its release",
+    labels: [],
+    self: true,
   },
   slowBlocks: {
     name: 'fibre_slow_blocks_total',

@@ -23,6 +23,7 @@ import {
   type Update,
 } from './catalogue.js';
 import { METRICS, type MetricKey } from './metrics.js';
+import { allCodes, allValues } from './semantics.js';
 
 export const READY_WORD = 'ready';
 
@@ -75,9 +76,12 @@ export function labelValues(metric: MetricKey, label: string): readonly string[]
       const source = (u.labels as Record<string, LabelSource<string>> | undefined)?.[label];
       if (!source || 'peer' in source) continue;
       if ('value' in source) out.add(source.value);
-      else
-        for (const v of [...Object.values('codes' in source ? source.codes : source.values), source.otherwise])
-          out.add(v);
+      else {
+        // A release's additions come last: the indices of the values every release has never move.
+        const base = 'codes' in source ? source.codes : source.values;
+        const all = 'codes' in source ? allCodes(source) : allValues(source);
+        for (const v of [...Object.values(base), source.otherwise, ...Object.values(all)]) out.add(v);
+      }
     }
   }
   return [...out];
@@ -91,7 +95,7 @@ export function sourceValue(
   if ('value' in source) return source.value;
   // Own keys only: a peer's "constructor" or "__proto__" is not a known value.
   const [known, key] =
-    'codes' in source ? [source.codes, raw as number] : [source.values, (raw as Buffer).toString('latin1')];
+    'codes' in source ? [allCodes(source), raw as number] : [allValues(source), (raw as Buffer).toString('latin1')];
   return Object.hasOwn(known, key) ? ((known as Record<string | number, string>)[key] as string) : source.otherwise;
 }
 
@@ -106,7 +110,7 @@ export function keyedByBytes(source: LabelSource<string> | undefined): boolean {
 /** Bytes of a string map key: a peer's (room for Tor v3 and a port), or one more than the longest known value and its NUL. */
 export function keyBytes(source: LabelSource<string>): number {
   if (!('values' in source)) return PEER_BYTES;
-  return Math.max(...Object.keys(source.values).map((k) => Buffer.byteLength(k))) + 2;
+  return Math.max(...Object.keys(allValues(source)).map((k) => Buffer.byteLength(k))) + 2;
 }
 
 /** Label names of an update in map-key order: the others in the metric's order, then the one keyed by bytes. */
@@ -158,10 +162,9 @@ export const RATIO_SCALE = 1_000_000;
 export const RATIO_NUMERATOR_MAX = 9_223_372_036_854;
 
 /** What an observed value is divided by to give the metric's unit (a ratio's sum is kept in millionths). */
-export function divisorOf(update: Update, connectTimeDivisor: number): number {
+export function divisorOf(update: Update): number {
   if (!('observe' in update)) return 1;
   if (typeof update.observe === 'object' && 'ratio' in update.observe) return RATIO_SCALE;
-  if (update.divisor === 'connect_time') return connectTimeDivisor;
   return update.divisor ?? 1;
 }
 
@@ -200,12 +203,8 @@ export function printsLine(t: Tracepoint, aggregation: Aggregation, verbose: boo
   return printsEvents(t, aggregation, verbose) || (journal && t.journal === true);
 }
 
-/** validation:block_connected's connect time unit: ns since bitcoind v25, us in v23 and v24. */
-export type ConnectTimeUnit = 'ns' | 'us';
-
-export function connectTimeDivisor(unit: ConnectTimeUnit): number {
-  return unit === 'us' ? 1e6 : 1e9;
-}
+/** --connect-time-unit: from the release bitcoind is told to be (auto), or as the operator says. */
+export type ConnectTimeUnit = 'auto' | 'ns' | 'us';
 
 /** The arguments an update reads: its value, its conditions and its labels' sources. */
 function argsOf(update: Update): string[] {

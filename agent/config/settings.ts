@@ -273,9 +273,10 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--connect-time-unit <unit>',
     env: 'FIBRE_CONNECT_TIME_UNIT',
     yaml: 'connect_time_unit',
-    description: 'unit of block_connected connect time: ns (bitcoind v25+) or us (v23, v24)',
-    default: 'ns',
-    parse: oneOf(['ns', 'us'] as const, (s) => s.toLowerCase()),
+    description:
+      "unit of validation:block_connected's connect time: auto (from the release told from the binary: us on v23 and v24, ns later), or ns or us for a patched bitcoind",
+    default: 'auto',
+    parse: oneOf(['auto', 'ns', 'us'] as const, (s) => s.toLowerCase()),
   },
   {
     key: 'bpftracePath',
@@ -321,7 +322,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'FIBRE_PACKS',
     yaml: 'packs',
     description:
-      'tracepoint packs to attach, comma-separated: fibre, validation, net, mempool, utxocache (default: all of them, but utxocache:add/spent/uncache, which only a named utxocache pack attaches)',
+      'tracepoint packs to attach, comma-separated: fibre, validation, net, mempool, utxocache, coin_selection (default: all of them, but utxocache:add/spent/uncache, which only a named utxocache pack attaches)',
     list: true,
     parse: packs,
   },

@@ -4,6 +4,7 @@
  */
 import { type ArgSpec, type ArgType, TRACEPOINTS, type Tracepoint } from '../../probes/catalogue.js';
 import { type Aggregation, lineArgs, READY_WORD } from '../../probes/protocol.js';
+import { typesOf } from '../../probes/semantics.js';
 
 export type EventFields = Record<string, number | Buffer>;
 
@@ -35,7 +36,13 @@ export function stripNul(bytes: Buffer): Buffer {
   return nul === -1 ? bytes : bytes.subarray(0, nul);
 }
 
-function decodeField(spec: ArgSpec, token: string): number | Buffer | string {
+/** The integers an argument can be on any release: what a line carries does not depend on which release bitcoind is. */
+function rangeOf(spec: ArgSpec): readonly [number, number] {
+  const ranges = typesOf(spec).flatMap((t) => (t === 'str' || t === 'hash32' ? [] : [RANGES[t]]));
+  return [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+}
+
+function decodeField(spec: ArgSpec, range: readonly [number, number], token: string): number | Buffer | string {
   if (spec.type === 'str' || spec.type === 'hash32') {
     if (!HEX_BYTES.test(token)) return `${spec.name}: not a \\xNN byte string`;
     const bytes = Buffer.from(token.replaceAll('\\x', ''), 'hex');
@@ -43,8 +50,7 @@ function decodeField(spec: ArgSpec, token: string): number | Buffer | string {
   }
   if (!INTEGER.test(token)) return `${spec.name}: not an integer`;
   const value = Number(token);
-  const [min, max] = RANGES[spec.type];
-  if (value < min || value > max) return `${spec.name}: ${token} out of ${spec.type} range`;
+  if (value < range[0] || value > range[1]) return `${spec.name}: ${token} out of ${typesOf(spec).join('/')} range`;
   return value;
 }
 
@@ -52,6 +58,7 @@ interface LineShape {
   tracepoint: Tracepoint;
   index: number;
   args: readonly ArgSpec[];
+  ranges: readonly (readonly [number, number])[];
 }
 
 export class Decoder {
@@ -60,10 +67,11 @@ export class Decoder {
   /** The line shapes follow from the same options the program was generated with. */
   constructor(aggregation: Aggregation, verbose: boolean, journal = false) {
     this.byProbe = new Map(
-      TRACEPOINTS.map((tracepoint, index) => [
-        tracepoint.probe,
-        { tracepoint, index, args: lineArgs(tracepoint, aggregation, verbose, journal) },
-      ]),
+      TRACEPOINTS.map((tracepoint, index) => {
+        const args = lineArgs(tracepoint, aggregation, verbose, journal);
+        const ranges = args.map((a) => (a.type === 'str' || a.type === 'hash32' ? ([0, 0] as const) : rangeOf(a)));
+        return [tracepoint.probe, { tracepoint, index, args, ranges }];
+      }),
     );
   }
 
@@ -83,14 +91,14 @@ export class Decoder {
       if (lost) return { kind: 'lost', count: Number(lost[1]) };
       return { kind: 'invalid', reason: 'unknown line' };
     }
-    const { args } = known;
+    const { args, ranges } = known;
     if (tokens.length !== args.length + 1) {
       return { kind: 'invalid', reason: `${head}: ${tokens.length - 1} fields, expected ${args.length}` };
     }
     const event: EventFields = {};
     for (let i = 0; i < args.length; i++) {
       const spec = args[i] as ArgSpec;
-      const value = decodeField(spec, tokens[i + 1] as string);
+      const value = decodeField(spec, ranges[i] as readonly [number, number], tokens[i + 1] as string);
       if (typeof value === 'string') return { kind: 'invalid', reason: `${head}: ${value}` };
       event[spec.name] = value;
     }

@@ -19,7 +19,7 @@ export function createPullReader(producer: MetricProducer): PrometheusExporter {
  * series. The library serializer has no option for this, hence the one rewrite.
  */
 export function pythonStyleLe(text: string): string {
-  return text.replace(/le="([0-9]+)"/g, 'le="$1.0"');
+  return text.replace(/le="(-?[0-9]+)"/g, 'le="$1.0"');
 }
 
 export class Exposition {

@@ -18,8 +18,6 @@ export interface AssemblerOptions {
   timeoutMs: number;
   /** Open records at most; the oldest is written early when a new hash would pass it. */
   maxOpen: number;
-  /** validation:block_connected's connect time divided by this is seconds. */
-  connectTimeDivisor: number;
 }
 
 interface Open {
@@ -100,7 +98,7 @@ export class Assembler {
         r.inputs = num(e.inputs);
         r.sigops = num(e.sigops);
         const raw = num(e.connect_time);
-        r.connect_seconds = raw === null ? null : raw / this.options.connectTimeDivisor;
+        r.connect_seconds = raw === null ? null : raw / 1e9; // nanoseconds on every release: the program converts older units
         o.connectedMs = now;
         r.seen_to_connected_ms = now - o.firstSeenMs;
         break;

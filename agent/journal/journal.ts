@@ -16,7 +16,6 @@ import type { Webhook } from './webhook.js';
 
 export interface JournalOptions extends SlowThresholds {
   keep: number;
-  connectTimeDivisor: number;
   graceMs?: number;
   timeoutMs?: number;
   flushEveryMs?: number;
@@ -59,7 +58,6 @@ export class Journal {
         graceMs: options.graceMs ?? 1000,
         timeoutMs: options.timeoutMs ?? 60_000,
         maxOpen: 1000,
-        connectTimeDivisor: options.connectTimeDivisor,
       },
       (r) => this.done.push(r),
     );

@@ -24,8 +24,6 @@ import {
 import {
   type Aggregation,
   bytesLabelOf,
-  type ConnectTimeUnit,
-  connectTimeDivisor,
   divisorOf,
   EVENTS_MAP,
   labelOrder,
@@ -39,6 +37,7 @@ import {
   sourceValue,
   unprintBuffer,
 } from '../../probes/protocol.js';
+import type { BuildInfo } from '../../probes/releases.js';
 import { type EventFields, stripNul } from '../decode/decoder.js';
 import type { Logger } from '../log.js';
 import { labelValue, logSafe, OVERFLOW_PEER, PeerLabels } from './peer-label.js';
@@ -46,7 +45,6 @@ import type { MetricStore } from './store.js';
 
 export interface RecorderOptions {
   node: string;
-  connectTimeUnit: ConnectTimeUnit;
   peerLabelLimit: number;
   verbose: boolean;
   version: string;
@@ -98,7 +96,6 @@ const INTEGER_KEYS = /^-?[0-9]{1,20}(?:, -?[0-9]{1,20})*$/;
 export class Recorder {
   private readonly peers: PeerLabels;
   private readonly maps = new Map<string, MapReader>();
-  private readonly divisor: number;
   private readonly formats: Formats;
   /** Each map entry seen in this run of the agent -> where its value goes. */
   private readonly entries = new Map<string, ((value: number) => void) | null>();
@@ -108,11 +105,9 @@ export class Recorder {
     private readonly options: RecorderOptions,
     private readonly log: Logger,
   ) {
-    this.divisor = connectTimeDivisor(options.connectTimeUnit);
     this.peers = new PeerLabels(options.peerLabelLimit, () => this.error('peer_label_overflow'));
     this.formats = {
       text: (bytes) => logSafe(labelValue(bytes)),
-      connectTimeSeconds: (raw) => raw / this.divisor,
       label: (source, bytes) => sourceValue(source, bytes),
     };
     const updates = options.aggregation === 'kernel' ? TRACEPOINTS.flatMap((t) => t.updates) : [];
@@ -147,6 +142,7 @@ export class Recorder {
     store.set('info', { version: options.version, node_name: options.node, bitcoind_path: options.bitcoindPath }, 1);
     this.setUp(true);
     this.setProbesAttached(0);
+    this.setProbesRefused(0);
   }
 
   /**
@@ -221,7 +217,7 @@ export class Recorder {
       };
     }
     if (reader.part === 'sum') {
-      const divisor = divisorOf(reader.update as Update, this.divisor);
+      const divisor = divisorOf(reader.update as Update);
       const sum = this.store.kernelSlot(reader.metric, labels, entry, buckets + 1);
       return (value) => sum(value / divisor);
     }
@@ -279,7 +275,8 @@ export class Recorder {
       return;
     }
     const value = typeof observed === 'string' ? first : ratio ? first / second : first - second;
-    if (value < 0 && update.negative) {
+    // As the kernel program decides: 2^63 or more (an unsigned 8-byte argument) counts as negative.
+    if ((value < 0 || value >= 2 ** 63) && update.negative) {
       if (update.negative === 'out_of_range') this.error('value_out_of_range');
       return;
     }
@@ -299,7 +296,7 @@ export class Recorder {
       );
       return;
     }
-    store.observe.call(this.store, update.metric, labels, value / divisorOf(update, this.divisor));
+    store.observe.call(this.store, update.metric, labels, value / divisorOf(update));
   }
 
   error(type: ErrorType, count = 1): void {
@@ -321,6 +318,16 @@ export class Recorder {
 
   setProbesAttached(count: number): void {
     this.store.set('probesAttached', {}, count);
+  }
+
+  setProbesRefused(count: number): void {
+    this.store.set('probesRefused', {}, count);
+  }
+
+  /** The release told at the last attach: one series, replacing what an earlier binary was told as. */
+  setBuild(build: BuildInfo): void {
+    this.store.clear('buildInfo');
+    this.store.set('buildInfo', { release: build.release, semantics: build.semantics }, 1);
   }
 
   get distinctPeers(): number {

@@ -112,6 +112,11 @@ export class MetricStore {
     };
   }
 
+  /** Every series of a metric gone: an info metric whose labels changed. */
+  clear(metric: MetricKey): void {
+    this.series.get(metric)?.clear();
+  }
+
   /** A new bpftrace attempt: its maps start from 0, so what the last one counted becomes the base. */
   newAttempt(): void {
     for (const bySeries of this.series.values()) {

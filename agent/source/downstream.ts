@@ -6,11 +6,16 @@
  * anything that came from outside.
  */
 import type { Writable } from 'node:stream';
+import type { BuildInfo } from '../../probes/releases.js';
 
 export interface AttachStatus {
   attached: boolean;
   probes: number;
   reason: string;
+  /** With each attachment: the release told from the binary (it stands while detached). */
+  build?: BuildInfo;
+  /** With each attachment: probes refused because their notes disagree with the catalogue. */
+  refused?: number;
 }
 
 export type SourceError = 'bpftrace_exit' | 'bpftrace_stderr';

@@ -7,8 +7,6 @@
  */
 
 import {
-  ARG_SIZE,
-  type ArgSpec,
   type ArgType,
   type CodeLabel,
   type KnownLabel,
@@ -45,6 +43,7 @@ import {
   READY_WORD,
   rawBound,
 } from '../../probes/protocol.js';
+import { argsOn, codesOn, noteShape, type ReleaseArg, type Semantics, valuesOn } from '../../probes/semantics.js';
 import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteArg, type NoteSite, noteLocation } from './usdt-notes.js';
 
 /** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
@@ -56,39 +55,48 @@ export interface ProgramOptions {
   attempt: number;
   aggregation: Aggregation;
   verbose: boolean;
-  connectTimeDivisor: number;
+  /** The release whose argument types, units and label values the probes read. */
+  semantics: Semantics;
   readIntervalMs: number;
   /** The per-block journal is on: the probes it joins print an event line each. */
   journal?: boolean;
 }
 
-/** A probe present in the binary: its catalogue entry and index, and its sites in the notes. */
+/** A probe present in the binary: its catalogue entry and index, its arguments on this release, and its sites in the notes. */
 export interface PresentProbe {
   index: number;
   tracepoint: Tracepoint;
+  args: readonly ReleaseArg[];
   sites: readonly NoteSite[];
 }
 
-/** The selected packs' probes the binary has; an argument whose note disagrees with the catalogue is an error. */
+export interface Selection {
+  present: PresentProbe[];
+  /** One line per probe whose note disagrees with what the catalogue reads on this release: not attached. */
+  refused: string[];
+}
+
+/**
+ * The selected packs' probes the binary has. A probe whose note disagrees with the release's
+ * arguments is refused alone: the others still attach.
+ */
 export function presentProbes(
   notes: ReadonlyMap<string, readonly NoteSite[]>,
   packs: readonly Pack[] | undefined,
-): PresentProbe[] {
-  const present: PresentProbe[] = [];
+  semantics: Semantics,
+): Selection {
+  const selection: Selection = { present: [], refused: [] };
   const selected = new Set(selectedTracepoints(packs));
   TRACEPOINTS.forEach((tracepoint, index) => {
     const sites = notes.get(tracepoint.probe);
     if (!selected.has(tracepoint)) return;
     if (!sites || sites.length === 0) return;
-    const problem = checkArgs(
-      tracepoint.probe,
-      sites,
-      tracepoint.args.map((a) => ({ name: a.name, ...ARG_SIZE[a.type] })),
-    );
-    if (problem) throw new ProgramError(problem);
-    present.push({ index, tracepoint, sites });
+    const args = argsOn(tracepoint, semantics);
+    const problem = checkArgs(tracepoint.probe, sites, noteShape(args), semantics.release);
+    if (problem) selection.refused.push(problem);
+    else selection.present.push({ index, tracepoint, args, sites });
   });
-  return present;
+  return selection;
 }
 
 export class ProgramError extends Error {}
@@ -124,7 +132,14 @@ const SIMPLE_OPERAND = /^(?:%[a-z0-9]+|-?[0-9]*\(%[a-z0-9]+\))$/;
  * the rest, and operand forms argN fails on (base plus index), are read from the location in the note.
  */
 function argExpression(probe: PresentProbe, position: number): string {
-  const spec = probe.tracepoint.args[position - 1] as ArgSpec;
+  const spec = probe.args[position - 1] as ReleaseArg;
+  if (spec.absent) return `(${CAST[spec.type]})0`;
+  const read = readArg(probe, position, spec);
+  // An older release's unit, converted to the entry's: everything after the probe reads one unit.
+  return spec.factor === 1 ? read : `(${read} * ${spec.factor})`;
+}
+
+function readArg(probe: PresentProbe, position: number, spec: ReleaseArg): string {
   const notes = probe.sites.map((site) => site.args[position - 1]);
   const note = notes[0];
   if (!note) throw new ProgramError(`${probe.tracepoint.probe}: its note has no argument ${position}`);
@@ -153,8 +168,9 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
   const t = probe.tracepoint;
   const formats = [t.probe];
   const values: string[] = [];
-  for (const a of lineArgs(t, options.aggregation, options.verbose, options.journal)) {
-    const x = argExpression(probe, position(t, a.name));
+  for (const { name } of lineArgs(t, options.aggregation, options.verbose, options.journal)) {
+    const a = probe.args[position(t, name) - 1] as ReleaseArg;
+    const x = argExpression(probe, position(t, name));
     formats.push(FORMAT[a.type]);
     const bytes = a.bytes ?? STRING_BYTES;
     if (a.type === 'str') values.push(`buf(str(${x}, ${bytes}), ${bytes})`);
@@ -190,6 +206,7 @@ function labelIndex(
   source: KnownLabel<string> | CodeLabel<string>,
   arg: string,
   universe: readonly string[],
+  semantics: Semantics,
 ): string[] {
   const index = (value: string) => universe.indexOf(value);
   const cases: [string, number][] = [];
@@ -197,14 +214,16 @@ function labelIndex(
   if ('codes' in source) {
     // Read once: an argument in memory would be read again by every compare.
     lines.push(`  ${variable}v = ${arg};`);
-    for (const [code, value] of Object.entries(source.codes)) cases.push([`${variable}v == ${code}`, index(value)]);
+    for (const [code, value] of Object.entries(codesOn(source, semantics.release)))
+      cases.push([`${variable}v == ${code}`, index(value)]);
   } else {
-    const keys = Object.keys(source.values);
+    const values = valuesOn(source, semantics.release);
+    const keys = Object.keys(values);
     const count = Math.ceil((Math.max(...keys.map((k) => Buffer.byteLength(k, 'latin1'))) + 1) / 8);
     lines.push(...wordsOf(variable, arg, count));
     for (const k of keys) {
       const test = packWords(k, count).map((w, i) => `${variable}w${i} == ${w}`);
-      cases.push([test.join(' && '), index(source.values[k] as string)]);
+      cases.push([test.join(' && '), index(values[k] as string)]);
     }
   }
   lines.push(`  ${variable} = ${index(source.otherwise)};`);
@@ -278,7 +297,7 @@ function kernelUpdate(
     if (!variable) {
       variable = `$l${vars.size}`;
       vars.set(id, variable);
-      pre.push(...labelIndex(variable, source, arg(source.arg), universe));
+      pre.push(...labelIndex(variable, source, arg(source.arg), universe, options.semantics));
     }
     keys.push(variable);
   }
@@ -297,15 +316,15 @@ function kernelUpdate(
       // agent keeps --peer-label-limit peers as labels (the rest count as peer="other"), or matches
       // the text against the known values.
       const source = (update.labels as Record<string, KnownLabel<string> | PeerLabel<string>>)[bytesLabel];
-      const n = keyBytes(source as LabelSource<string>);
+      const width = keyBytes(source as LabelSource<string>);
       body.push(
-        `${maps.values}${at([`buf(str(${arg((source as { arg: string }).arg)}, ${n}), ${n})`])} = sum(${amount});`,
+        `${maps.values}${at([`buf(str(${arg((source as { arg: string }).arg)}, ${width}), ${width})`])} = sum(${amount});`,
       );
     }
   } else if ('decrement' in update) {
     const m = `${maps.values}${at([])}`;
     body.push(`if (${m} > 0) { ${m} = ${m} - 1; }`);
-  } else body.push(...valueUpdate(probe, update, n, options, w, at));
+  } else body.push(...valueUpdate(probe, update, n, w, at));
   const when = (update.when ?? []).map(
     // The catalogue's comparisons are written as bpftrace writes them.
     ([a, op, b]) => `${arg(a)} ${op} ${typeof b === 'number' ? String(b) : arg(b)}`,
@@ -319,7 +338,6 @@ function valueUpdate(
   probe: PresentProbe,
   update: ObserveUpdate<string> | SetUpdate<string>,
   n: number,
-  options: ProgramOptions,
   w: Written,
   at: (extra: string[]) => string,
 ): string[] {
@@ -348,18 +366,18 @@ function valueUpdate(
     refuse(`${per} < 1`);
     refuse(`${v} > ${RATIO_NUMERATOR_MAX}`);
   }
-  const signed =
-    typeof observed !== 'string' || ['i32', 'i64'].includes((t.args[position(t, observed) - 1] as ArgSpec).type);
-  if (signed && update.negative === 'out_of_range') refuse(`${v} < 0`);
-  else if (signed && update.negative) guards.push(`${v} >= 0`);
+  const type = typeof observed === 'string' ? (probe.args[position(t, observed) - 1] as ReleaseArg).type : 'i64';
+  // An unsigned 8-byte value of 2^63 or more is no more a measurement than a negative one (a connect
+  // time of 292 years), and the kernel's 8-byte sums would wrap on it: the same rule refuses both.
+  const negative = type === 'u64' ? `(int64)${v} < 0` : ['i32', 'i64'].includes(type) ? `${v} < 0` : undefined;
+  if (negative && update.negative === 'out_of_range') refuse(negative);
+  else if (negative && update.negative) guards.push(`!(${negative})`);
   if ('zero' in update && update.zero === 'skip') guards.push(`${v} != 0`);
   const body: string[] = [];
   if ('set' in update) {
     body.push(`${maps.values}${at([])} = ${v};`);
   } else {
-    const bounds = (METRICS[update.metric].buckets ?? []).map((b) =>
-      rawBound(b, divisorOf(update, options.connectTimeDivisor)),
-    );
+    const bounds = (METRICS[update.metric].buckets ?? []).map((b) => rawBound(b, divisorOf(update)));
     const b = `$b${n}`;
     const scaled = per ? `${v} * ${RATIO_SCALE}` : v;
     const fits = (bound: number) => (per ? `${scaled} <= ${bound} * ${per}` : `${v} <= ${bound}`);

@@ -7,15 +7,19 @@
  * Each attempt has its own bpftrace process; events from an attempt that was given up (timed out, or
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
-import { type Pack, selectedTracepoints } from '../../probes/catalogue.js';
-import { type Aggregation, mapKeysMax } from '../../probes/protocol.js';
+import { type Pack, selectedTracepoints, TRACEPOINTS } from '../../probes/catalogue.js';
+import { type Aggregation, type ConnectTimeUnit, mapKeysMax } from '../../probes/protocol.js';
+import type { BuildInfo } from '../../probes/releases.js';
+import { type Semantics, unitOn } from '../../probes/semantics.js';
 import type { Logger } from '../log.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
 import type { AttachStatus, Downstream } from './downstream.js';
-import { buildProgram, type PresentProbe, ProgramError, presentProbes } from './program.js';
+import { ElfError } from './elf.js';
+import { buildProgram, ProgramError, presentProbes, type Selection } from './program.js';
+import { readMarkers, tellRelease } from './release.js';
 import { isRunning, processesOf, startTimeOf } from './target.js';
-import { readUsdtNotes, UsdtNoteError } from './usdt-notes.js';
+import { type NoteSite, readUsdtNotes, UsdtNoteError } from './usdt-notes.js';
 
 export interface SupervisorOptions {
   bpftrace: string;
@@ -30,7 +34,7 @@ export interface SupervisorOptions {
   boundTo?: readonly CapName[];
   aggregation: Aggregation;
   verbose: boolean;
-  connectTimeDivisor: number;
+  connectTimeUnit: ConnectTimeUnit;
   /** How often bpftrace prints the maps that changed. */
   readIntervalMs: number;
   peerLabelLimit: number;
@@ -70,6 +74,8 @@ export class Supervisor {
   private attempt = 0;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** What the log last said of the binary: said again only when it changes (an upgrade in place). */
+  private told?: { release: string; refused: string };
 
   constructor(
     private readonly options: SupervisorOptions,
@@ -126,15 +132,26 @@ export class Supervisor {
     // process of the binary look like a restart of it.
     this.target = { pid, start: startTimeOf(pid) ?? this.target.start };
     const { bpftrace, binary, boundTo } = this.options;
-    // The probes and their argument locations come from the binary's own notes: no `bpftrace -l` run.
-    let probes: PresentProbe[];
+    // The probes, their argument locations and the release come from the binary itself: no `bpftrace
+    // -l` run, and bitcoind is never executed.
+    let selection: Selection;
+    let build: BuildInfo;
+    let notes: ReadonlyMap<string, readonly NoteSite[]>;
     try {
-      probes = presentProbes(readUsdtNotes(binary), this.options.packs);
+      notes = readUsdtNotes(binary);
+      build = tellRelease(notes, readMarkers(binary));
+      selection = presentProbes(notes, this.options.packs, this.semanticsOf(build));
     } catch (err) {
-      if (err instanceof UsdtNoteError || err instanceof ProgramError) throw new AttachError(err.message);
+      if (err instanceof UsdtNoteError || err instanceof ElfError || err instanceof ProgramError)
+        throw new AttachError(err.message);
       throw err;
     }
     if (this.stopping) throw new AttachError('shutting down');
+    this.tell(build, selection.refused);
+    const probes = selection.present;
+    if (probes.length === 0 && selection.refused.length > 0) {
+      throw new AttachError(troubleshoot(binary, pid, `every probe was refused: ${selection.refused.join('; ')}`));
+    }
     if (probes.length === 0) {
       throw new AttachError(
         troubleshoot(
@@ -146,7 +163,7 @@ export class Supervisor {
     }
     if (first) {
       for (const t of selectedTracepoints(this.options.packs)) {
-        if (!probes.some((p) => p.tracepoint === t)) this.log.warn(`Probe not in binary, not attached: ${t.probe}`);
+        if (!notes.has(t.probe)) this.log.warn(`Probe not in binary, not attached: ${t.probe}`);
       }
     }
     const attempt = ++this.attempt;
@@ -155,7 +172,7 @@ export class Supervisor {
       attempt,
       aggregation: this.options.aggregation,
       verbose: this.options.verbose,
-      connectTimeDivisor: this.options.connectTimeDivisor,
+      semantics: this.semanticsOf(build),
       readIntervalMs: this.options.readIntervalMs,
       journal: this.options.journal,
     });
@@ -207,8 +224,57 @@ export class Supervisor {
     });
     for (const p of probes) this.log.info(`Attached probe: ${p.tracepoint.probe}`);
     this.log.info(`Attached ${probes.length}/${selectedTracepoints(this.options.packs).length} probes successfully`);
-    this.setStatus({ attached: true, probes: probes.length, reason: 'attached' });
+    this.setStatus({
+      attached: true,
+      probes: probes.length,
+      reason: 'attached',
+      build,
+      refused: selection.refused.length,
+    });
     this.attachedAt = Date.now();
+  }
+
+  /** The release's semantics, with the operator's --connect-time-unit where one was given. */
+  private semanticsOf(build: BuildInfo): Semantics {
+    const unit = this.options.connectTimeUnit;
+    return { release: build.semantics, connectTimeUnit: unit === 'auto' ? undefined : unit };
+  }
+
+  /** The release and the refused probes, logged at the first attach and again when they change. */
+  private tell(build: BuildInfo, refused: readonly string[]): void {
+    const before = this.told;
+    this.told = { release: build.release, refused: refused.join('\n') };
+    if (before?.release !== build.release) {
+      const told = `told from ${build.toldFrom}`;
+      if (build.verified) {
+        this.log.info(
+          before
+            ? `bitcoind is now release ${build.release} (was ${before.release}), ${told}`
+            : `bitcoind release ${build.release}, ${told}`,
+        );
+      } else {
+        this.log.warn(
+          `bitcoind release ${build.release} (${told}): its probes are read as ${build.semantics} passes them; their units, codes and label values were not verified on this release`,
+        );
+      }
+      this.warnUnitOverride(build);
+    }
+    if (before?.refused !== this.told.refused) {
+      for (const line of refused) this.log.warn(`Probe refused, not attached: ${line}`);
+    }
+  }
+
+  /** An explicit --connect-time-unit that disagrees with the release: connect times come out 1000 times off. */
+  private warnUnitOverride(build: BuildInfo): void {
+    const unit = this.options.connectTimeUnit;
+    if (unit === 'auto') return;
+    const spec = TRACEPOINTS.flatMap((t) => t.args).find((a) => a.unitSetting === 'connect-time-unit');
+    const releaseUnit = spec && unitOn(spec, { release: build.semantics });
+    if (releaseUnit && releaseUnit !== unit) {
+      this.log.warn(
+        `--connect-time-unit ${unit} overrides ${build.semantics}, which passes the connect time in ${releaseUnit}: leave it unset (auto) unless this bitcoind is patched`,
+      );
+    }
   }
 
   private onStderr(line: string): void {

@@ -4,7 +4,7 @@
  * mempool:replaced has 8 arguments and udp:block_reconstructed's height is the 7th: reading the
  * location the compiler recorded (a register or a memory operand) with reg() reaches all of them.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSections, SHT_NOTE } from './elf.js';
 
 export interface NoteArg {
   readonly size: 1 | 2 | 4 | 8;
@@ -22,108 +22,21 @@ export interface NoteSite {
 /** bpftrace 0.17 reads arg0..arg5 of a USDT probe on x86_64 by itself, at every site. */
 export const DIRECT_ARGS = 6;
 
+/** A note the agent cannot read, or an argument location it cannot express. */
 export class UsdtNoteError extends Error {
   override name = 'UsdtNoteError';
 }
 
-const ELF_HEADER_SIZE = 64;
-const SECTION_HEADER_SIZE = 64;
 const NT_STAPSDT = 3;
-/** Far beyond any real binary's note section (bitcoind's is about 2 KiB): a corrupt size must not allocate gigabytes. */
-const MAX_SECTION = 16 * 1024 * 1024;
 
 /**
  * provider:name -> every site of that probe in the binary (a probe can be inlined in several places).
- * Empty map when the binary has no stapsdt notes; UsdtNoteError (clear one-line message naming the
+ * Empty map when the binary has no stapsdt notes; ElfError (clear one-line message naming the
  * file) when it is not a readable 64-bit little-endian ELF.
- *
- * Reads only the ELF header, the section headers, the section-name table and the note section, at
- * their offsets: this runs at every start-up, and bitcoind is hundreds of megabytes with debug info.
  */
 export function readUsdtNotes(binary: string): Map<string, NoteSite[]> {
-  let fd: number;
-  try {
-    fd = openSync(binary, 'r');
-  } catch (e) {
-    throw new UsdtNoteError(`${binary}: cannot read: ${(e as Error).message}`);
-  }
-  try {
-    return readNotes(binary, fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readAt(binary: string, fd: number, offset: bigint, length: number, what: string): Buffer {
-  const buf = Buffer.alloc(length);
-  let got = 0;
-  try {
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, Number(offset) + got);
-      if (n === 0) break;
-      got += n;
-    }
-  } catch (e) {
-    throw new UsdtNoteError(`${binary}: cannot read the ${what}: ${(e as Error).message}`);
-  }
-  if (got < length) throw new UsdtNoteError(`${binary}: not a valid ELF file (the ${what} is cut short)`);
-  return buf;
-}
-
-interface Section {
-  name: number;
-  type: number;
-  offset: bigint;
-  size: bigint;
-}
-
-function readNotes(binary: string, fd: number): Map<string, NoteSite[]> {
-  let header: Buffer;
-  try {
-    header = readAt(binary, fd, 0n, ELF_HEADER_SIZE, 'ELF header');
-  } catch {
-    throw new UsdtNoteError(`${binary}: not an ELF file`);
-  }
-  if (header.readUInt32BE(0) !== 0x7f454c46) throw new UsdtNoteError(`${binary}: not an ELF file`);
-  if (header[4] !== 2 || header[5] !== 1) {
-    throw new UsdtNoteError(`${binary}: not a 64-bit little-endian ELF file, which is all the agent reads`);
-  }
-  const shoff = header.readBigUInt64LE(0x28);
-  const shentsize = header.readUInt16LE(0x3a);
-  const shnum = header.readUInt16LE(0x3c);
-  const shstrndx = header.readUInt16LE(0x3e);
-  if (shoff === 0n || shnum === 0) return new Map(); // no section headers (stripped of them): no notes to find
-  if (shentsize !== SECTION_HEADER_SIZE || shstrndx >= shnum) {
-    throw new UsdtNoteError(`${binary}: not a valid ELF file (section header table is malformed)`);
-  }
-  const table = readAt(binary, fd, shoff, shnum * SECTION_HEADER_SIZE, 'section header table');
-  const sections: Section[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const at = i * SECTION_HEADER_SIZE;
-    sections.push({
-      name: table.readUInt32LE(at),
-      type: table.readUInt32LE(at + 4),
-      offset: table.readBigUInt64LE(at + 0x18),
-      size: table.readBigUInt64LE(at + 0x20),
-    });
-  }
-  const strtab = sections[shstrndx] as Section;
-  const names = readAt(binary, fd, strtab.offset, sectionSize(binary, strtab, 'section-name table'), 'section names');
-  const notes = sections.find((s) => cString(names, s.name) === '.note.stapsdt' && s.type === 7 /* SHT_NOTE */);
-  if (!notes) return new Map();
-  return parseNotes(binary, readAt(binary, fd, notes.offset, sectionSize(binary, notes, 'note'), '.note.stapsdt'));
-}
-
-function sectionSize(binary: string, s: Section, what: string): number {
-  if (s.size > BigInt(MAX_SECTION))
-    throw new UsdtNoteError(`${binary}: not a valid ELF file (${what} section too large)`);
-  return Number(s.size);
-}
-
-function cString(buf: Buffer, at: number): string | undefined {
-  if (at >= buf.length) return undefined;
-  const end = buf.indexOf(0, at);
-  return buf.toString('latin1', at, end === -1 ? buf.length : end);
+  const notes = readSections(binary, [{ name: '.note.stapsdt', type: SHT_NOTE }]).get('.note.stapsdt');
+  return notes ? parseNotes(binary, notes) : new Map();
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
@@ -271,11 +184,13 @@ export function checkArgs(
   probe: string,
   sites: readonly NoteSite[],
   expected: readonly { name: string; size: 1 | 2 | 4 | 8; signed: boolean | 'any' }[],
+  release?: string,
 ): string | undefined {
+  const reads = release ? `on ${release} the catalogue reads` : 'the catalogue reads';
   if (sites.length === 0) return `${probe}: the binary has no site of this probe`;
   for (const site of sites) {
     if (site.args.length < expected.length) {
-      return `${probe}: the catalogue reads ${expected.length} arguments, the binary's note has ${site.args.length} (${site.args.map((a) => a.spec).join(' ') || 'none'})`;
+      return `${probe}: ${reads} ${expected.length} arguments, the binary's note has ${site.args.length} (${site.args.map((a) => a.spec).join(' ') || 'none'})`;
     }
   }
   for (const [i, want] of expected.entries()) {
@@ -297,7 +212,7 @@ export function checkArgs(
     }
     const wrong = found.find((a) => a.size !== want.size || (want.signed !== 'any' && a.signed !== want.signed));
     if (wrong) {
-      return `${label}: the catalogue reads ${describe(want.size, want.signed)}, the binary's note says ${noteSays(wrong)}`;
+      return `${label}: ${reads} ${describe(want.size, want.signed)}, the binary's note says ${noteSays(wrong)}`;
     }
   }
   return undefined;

@@ -128,6 +128,11 @@ export class AgentProc {
 }
 
 /** Polls until fn resolves without throwing, or the time is up. */
+/** An agent given nothing but a real node's binary and process (and its node label): the release decides the rest. */
+export function agentOnNode(binary: string, pid: number, node: string): Promise<AgentProc> {
+  return AgentProc.start(['-b', binary, '-p', String(pid), '-n', node, '--map-read-interval', '0.2']);
+}
+
 export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -5,6 +5,7 @@
 
 import type { Pack } from '../../probes/catalogue.js';
 import { CONN_TYPES, MSG_TYPES, REJECTION_REASONS, REMOVAL_REASONS } from '../../probes/known-values.js';
+import { inRange, type Release } from '../../probes/releases.js';
 import type { ExpectedSample } from './expected.js';
 import { hexBytes, type SimEvent } from './sim.js';
 
@@ -14,7 +15,24 @@ const FEE_RATE = [0.1, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000];
 const FLUSH = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const NETWORKS = ['unroutable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns', 'internal'];
 const MODES = ['none', 'if_needed', 'periodic', 'always'];
+const WASTE = [-100000, -10000, -1000, -100, 0, 100, 1000, 10000, 100000, 1000000];
+const SATS = [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11];
+const WALLET_FEE = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000];
 
+/** What each release passes, as Bitcoin Core's source has it (the reference), not as the catalogue says. */
+function releaseFacts(release: Release) {
+  const from = (r: Release) => inRange(release, { from: r });
+  return {
+    // v31: private-broadcast connections, and FORCE_SYNC (4) beside FORCE_FLUSH (3, a wiping flush).
+    connTypes: from('v31') ? [...CONN_TYPES, 'private-broadcast'] : [...CONN_TYPES],
+    modes: from('v31') ? [...MODES, 'force_sync'] : MODES,
+    // v27: CoinGrinder.
+    algorithms: from('v27') ? ['bnb', 'knapsack', 'srd', 'manual', 'cg'] : ['bnb', 'knapsack', 'srd', 'manual'],
+  };
+}
+
+/** What the agent takes as a measurement: neither negative nor 2^63 or more. */
+export const measurable = (v: number) => v >= 0 && v < 2 ** 63;
 const le = (b: number) => (Number.isInteger(b) ? `${b}.0` : String(b));
 const text = (e: SimEvent, k: string) => hexBytes(e[k] as string).toString('latin1');
 const n = (e: SimEvent, k: string) => Number(e[k]);
@@ -69,21 +87,36 @@ export function outOfRange(events: readonly SimEvent[]): number {
   let count = 0;
   for (const e of events) {
     if (e.probe === 'udp:block_reconstructed' && n(e, 'duration_us') < 0) count++;
-    if (e.probe === 'validation:block_connected' && n(e, 'connect_time') < 0) count++;
+    // An unsigned connect time (v25-v28) of 2^63 ns or more is refused like a negative one.
+    if (e.probe === 'validation:block_connected' && !measurable(n(e, 'connect_time'))) count++;
     if (e.probe === 'utxocache:flush' && n(e, 'duration_us') < 0) count++;
     if (e.probe === 'mempool:added') {
       if (n(e, 'vsize') < 0) count++;
       // The fee rate: a vsize under 1, or else a negative fee.
       if (n(e, 'vsize') < 1 || n(e, 'fee') < 0) count++;
     }
+    if (e.probe === 'coin_selection:selected_coins') {
+      if (n(e, 'target') < 0) count++;
+      if (n(e, 'selected') < 0) count++;
+    }
+    if (e.probe === 'coin_selection:normal_create_tx_internal' && n(e, 'success') && n(e, 'fee') < 0) count++;
   }
   return count;
 }
 
-/** `packs`: what the agent was started with (undefined: the default selection). */
-export function packSamples(events: readonly SimEvent[], node: string, packs?: readonly Pack[]): ExpectedSample[] {
+/**
+ * `packs`: what the agent was started with (undefined: the default selection); `release`: the release
+ * the simulator was built as.
+ */
+export function packSamples(
+  events: readonly SimEvent[],
+  node: string,
+  packs?: readonly Pack[],
+  release: Release = 'v30',
+): ExpectedSample[] {
   const of = (probe: string) => events.filter((e) => e.probe === probe);
   const on = (pack: Pack) => !packs || packs.includes(pack);
+  const facts = releaseFacts(release);
   const counts = new Counts();
   const out: ExpectedSample[] = [];
 
@@ -110,7 +143,7 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
       const labels = {
         node,
         msg_type: known(MSG_TYPES, text(e, 'msg_type_hex')),
-        conn_type: known(CONN_TYPES, text(e, 'conn_type_hex')),
+        conn_type: known(facts.connTypes, text(e, 'conn_type_hex')),
       };
       counts.add(messages, labels);
       counts.add(bytes, labels, n(e, 'size'));
@@ -125,12 +158,12 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
       counts.add('bitcoin_p2p_connections_opened_total', {
         node,
         direction,
-        conn_type: known(CONN_TYPES, conn),
+        conn_type: known(facts.connTypes, conn),
         network,
       });
       peers.set(direction, n(e, 'count_now'));
     } else if (e.probe === 'net:closed_connection') {
-      counts.add('bitcoin_p2p_connections_closed_total', { node, conn_type: known(CONN_TYPES, conn), network });
+      counts.add('bitcoin_p2p_connections_closed_total', { node, conn_type: known(facts.connTypes, conn), network });
       const now = peers.get(direction);
       if (now !== undefined && now > 0) peers.set(direction, now - 1);
     } else if (e.probe === 'net:evicted_inbound_connection') {
@@ -188,7 +221,7 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
 
   const flushes = of('utxocache:flush');
   for (const e of flushes)
-    counts.add('bitcoin_utxocache_flushes_total', { node, mode: MODES[n(e, 'mode')] ?? 'other' });
+    counts.add('bitcoin_utxocache_flushes_total', { node, mode: facts.modes[n(e, 'mode')] ?? 'other' });
   if (on('utxocache'))
     counts.add(
       'bitcoin_utxocache_flushed_coins_total',
@@ -209,6 +242,53 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
   if (lastFlush)
     out.push({ name: 'bitcoin_utxocache_memory_bytes', labels: { node }, value: n(lastFlush, 'memory_bytes') });
 
+  // A wallet's transactions: selections by algorithm, what each selection covered, chose and wasted,
+  // the transactions built (ok or failed, with change or not) and their fees, and the
+  // avoid-partial-spends attempts and how often their result was kept.
+  const selections = of('coin_selection:selected_coins');
+  for (const e of selections)
+    counts.add('bitcoin_wallet_coin_selections_total', {
+      node,
+      algorithm: known(facts.algorithms, text(e, 'algorithm_hex')),
+    });
+  const amounts = (key: string, refuseNegative: boolean) =>
+    selections.map((e) => n(e, key)).filter((v) => !refuseNegative || v >= 0);
+  if (selections.length) {
+    out.push(...plain('bitcoin_wallet_coin_selection_waste_satoshis', { node }, WASTE, amounts('waste', false)));
+    for (const [metric, key] of [
+      ['bitcoin_wallet_coin_selection_target_satoshis', 'target'],
+      ['bitcoin_wallet_coin_selection_selected_satoshis', 'selected'],
+    ] as const) {
+      const values = amounts(key, true);
+      if (values.length) out.push(...plain(metric, { node }, SATS, values));
+    }
+  }
+  if (on('coin_selection')) {
+    for (const [result, change] of [
+      ['ok', 'yes'],
+      ['ok', 'no'],
+      ['failed', 'no'],
+    ] as const)
+      counts.add('bitcoin_wallet_transactions_created_total', { node, result, change }, 0);
+    counts.add('bitcoin_wallet_aps_attempts_total', { node }, of('coin_selection:attempting_aps_create_tx').length);
+    counts.add(
+      'bitcoin_wallet_aps_used_total',
+      { node },
+      of('coin_selection:aps_create_tx_internal').filter((e) => n(e, 'use_aps')).length,
+    );
+  }
+  const built = of('coin_selection:normal_create_tx_internal');
+  for (const e of built) {
+    const ok = n(e, 'success') !== 0;
+    counts.add('bitcoin_wallet_transactions_created_total', {
+      node,
+      result: ok ? 'ok' : 'failed',
+      change: ok && n(e, 'change_pos') >= 0 ? 'yes' : 'no',
+    });
+  }
+  const fees = built.filter((e) => n(e, 'success') !== 0 && n(e, 'fee') >= 0).map((e) => n(e, 'fee'));
+  if (fees.length) out.push(...plain('bitcoin_wallet_transaction_fee_satoshis', { node }, WALLET_FEE, fees));
+
   // Per event type, for the probes the default selection attaches (utxocache:add/spent/uncache are opt-in).
   const types: Record<string, string> = {
     'udp:block_race_time': 'block_race_time',
@@ -224,6 +304,10 @@ export function packSamples(events: readonly SimEvent[], node: string, packs?: r
     'mempool:replaced': 'mempool_replaced',
     'mempool:rejected': 'mempool_rejected',
     'utxocache:flush': 'utxocache_flush',
+    'coin_selection:selected_coins': 'coin_selection',
+    'coin_selection:normal_create_tx_internal': 'wallet_create_tx',
+    'coin_selection:attempting_aps_create_tx': 'wallet_aps_attempt',
+    'coin_selection:aps_create_tx_internal': 'wallet_aps_create_tx',
   };
   for (const [probe, eventType] of Object.entries(types)) {
     if (on(probe.startsWith('udp:') ? 'fibre' : (probe.split(':')[0] as Pack)))

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Pack } from '../../probes/catalogue.js';
-import { packSamples, plain } from './expected-packs.js';
+import type { Release } from '../../probes/releases.js';
+import { measurable, packSamples, plain } from './expected-packs.js';
 import { parseExposition, sample } from './exposition.js';
 import { hexBytes, type SimEvent } from './sim.js';
 
@@ -42,6 +43,7 @@ export function expectedSamples(
   node: string,
   connectUnit: 'ns' | 'us' = 'ns',
   packs?: readonly Pack[],
+  release: Release = 'v30',
 ): ExpectedSample[] {
   const of = (probe: string) => events.filter((e) => e.probe === probe);
   const rec = of('udp:block_reconstructed');
@@ -101,7 +103,10 @@ export function expectedSamples(
     out.push(...histogram('fibre_block_mempool_tx_count', node, MEMPOOL_TX, column('mempool_tx_count')));
   }
   const connectDiv = connectUnit === 'us' ? 1e6 : 1e9;
-  const times = connected.map((e) => n(e, 'connect_time') / connectDiv).filter((s) => s > 0);
+  const times = connected
+    .map((e) => n(e, 'connect_time'))
+    .filter((t) => t > 0 && measurable(t))
+    .map((t) => t / connectDiv);
   if (times.length) out.push(...histogram('bitcoin_block_connection_duration_seconds', node, DURATION, times));
   const txs = connected.map((e) => n(e, 'tx_count')).filter((t) => t > 0);
   if (txs.length) out.push(...histogram('bitcoin_block_tx_count', node, TXS, txs));
@@ -145,7 +150,7 @@ export function expectedSamples(
   // Both probes set the height; within a block, block_connected fires last.
   const last = connected.at(-1) ?? winners.at(-1);
   if (heights.length && last) out.push({ name: 'fibre_last_block_height', labels: { node }, value: last.height });
-  return [...out, ...packSamples(events, node, packs)];
+  return [...out, ...packSamples(events, node, packs, release)];
 }
 
 /** One value against its expectation: counts exactly, float sums within a relative 1e-6. */

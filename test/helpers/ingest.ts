@@ -15,7 +15,6 @@ export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function ingestPipeline(options: Partial<RecorderOptions> = {}, log: Logger = quiet) {
   const full: RecorderOptions = {
     node: 'n1',
-    connectTimeUnit: 'ns',
     peerLabelLimit: 1000,
     verbose: false,
     version: '9.9.9',

@@ -24,8 +24,8 @@ export class RegtestNode {
     bitcoind: string,
     datadir = mkdtempSync(join(tmpdir(), 'fibre-regtest-')),
     extra: readonly string[] = [],
+    cli = process.env.BITCOIN_CLI_EXE,
   ): Promise<RegtestNode> {
-    const cli = process.env.BITCOIN_CLI_EXE;
     if (!cli) throw new Error('BITCOIN_CLI_EXE is not set (.ci/run sets it beside BITCOIND_EXE)');
     const rpcport = await freePort();
     const port = await freePort();

@@ -10,14 +10,51 @@ const SOURCE = new URL('../../../probes/simulator/bitcoind-sim.c', import.meta.u
 const built = new Map<string, string>();
 let dir: string | undefined;
 
-const FLAGS = { full: [], noudp: ['-DNO_UDP_PROBES'], wideheight: ['-DWIDE_RECONSTRUCTED_HEIGHT'] } as const;
+/** Bitcoin Core release line `n` as bitcoind from the public tree (no udp:* probes), with the wallet. */
+const release = (n: number) => [`-DSIM_RELEASE=${n}`, '-DNO_UDP_PROBES'];
+
+const FLAGS = {
+  full: [],
+  noudp: ['-DNO_UDP_PROBES'],
+  wideheight: ['-DWIDE_RECONSTRUCTED_HEIGHT'],
+  v23: release(23),
+  v24: release(24),
+  v25: release(25),
+  v26: release(26),
+  v27: release(27),
+  v28: release(28),
+  v29: release(29),
+  v30: release(30),
+  v31: release(31),
+} as const;
+
+export type SimVariant = keyof typeof FLAGS;
 
 /**
- * 'full' has every FIBRE probe and Bitcoin Core v30's net:*, mempool:* and utxocache:* ones; 'noudp' is
- * like bitcoind from the public tree: all but the udp:* probes; 'wideheight' passes
- * udp:block_reconstructed's height as 8 bytes, against the catalogue's i32.
+ * The variants built as one Bitcoin Core release line each, and that line: its notes (probe set,
+ * semaphores from v29 only, argument sizes and counts) and .rodata markers are that release's, so a
+ * test iterates over them to cover every line. 'v30' is 'noudp' under the name of its line. Before
+ * v29 a build has no semaphores: start it with -S and call go() once the tracer is attached.
  */
-export function buildSim(variant: keyof typeof FLAGS = 'full', name?: string): string {
+export const RELEASE_SIMS = {
+  v23: 'v23',
+  v24: 'v24',
+  v25: 'v25',
+  v26: 'v26',
+  v27: 'v27',
+  v28: 'v28',
+  v29: 'v29',
+  v30: 'v30',
+  v31: 'v31',
+} as const satisfies Partial<Record<SimVariant, string>>;
+
+/**
+ * 'full' (the simulator's default build, release 30) has every FIBRE probe and Bitcoin Core v30's
+ * net:*, mempool:*, utxocache:* and coin_selection:* ones; 'noudp' is like bitcoind from the public
+ * tree: all but the udp:* probes; 'wideheight' passes udp:block_reconstructed's height as 8 bytes,
+ * against the catalogue's i32; 'v23' to 'v31': see RELEASE_SIMS.
+ */
+export function buildSim(variant: SimVariant = 'full', name?: string): string {
   const key = `${variant}/${name ?? ''}`;
   const hit = built.get(key);
   if (hit) return hit;
@@ -40,11 +77,18 @@ function defaultProbes(binary: string): number {
   return selectedTracepoints(undefined).filter((t) => t.probe !== 'mempool:replaced' && notes.has(t.probe)).length;
 }
 
+/** Whether the binary's probes are guarded by semaphores (bitcoind from v29), as its notes say. */
+function hasSemaphores(binary: string): boolean {
+  return [...readUsdtNotes(binary).values()].some((sites) => sites.some((s) => s.semaphore !== 0n));
+}
+
 export class Sim {
   readonly events: SimEvent[] = [];
   private semaphoreWaiters: ((s: Record<string, number>) => void)[] = [];
   private doneWaiters: (() => void)[] = [];
   private exitWaiters: ((code: number | null) => void)[] = [];
+  private started = false;
+  private goPending = false;
   done = false;
   exitCode: number | null | undefined;
   private buf = '';
@@ -68,10 +112,13 @@ export class Sim {
   /**
    * With -w and no -k, the simulator waits until every probe an agent attaches by default is enabled
    * (mempool:replaced is not among those -k counts): firing before the last one is attached would
-   * lose events no tracer saw. A test that attaches fewer (--packs) gives -k itself.
+   * lose events no tracer saw. A test that attaches fewer (--packs) gives -k itself. A build without
+   * semaphores gets no -k: it has nothing to count, and refuses -w (exit 2); it waits with -S for go().
    */
   static async start(binary: string, args: string[]): Promise<Sim> {
-    if (args.includes('-w') && !args.includes('-k')) args = [...args, '-k', String(defaultProbes(binary))];
+    if (args.includes('-w') && !args.includes('-k') && hasSemaphores(binary)) {
+      args = [...args, '-k', String(defaultProbes(binary))];
+    }
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -88,7 +135,12 @@ export class Sim {
     // When the test saw it fired (lines are flushed once per block), for checks about time windows.
     if ('probe' in msg) this.events.push({ ...(msg as SimEvent), at: Date.now() });
     else if ('semaphores' in msg) {
-      for (const w of this.semaphoreWaiters.splice(0)) w(msg.semaphores as Record<string, number>);
+      // null from a build without semaphores: none to report, so none left enabled.
+      const semaphores = (msg.semaphores ?? {}) as Record<string, number>;
+      for (const w of this.semaphoreWaiters.splice(0)) w(semaphores);
+    } else if ('started' in msg) {
+      this.started = true;
+      if (this.goPending) this.go();
     } else if ('done' in msg) {
       this.done = true;
       for (const w of this.doneWaiters.splice(0)) w();
@@ -105,7 +157,17 @@ export class Sim {
     return withTimeout(new Promise((r) => this.exitWaiters.push(r)), timeoutMs, 'simulator did not exit');
   }
 
-  /** The semaphore values right now, as the simulator reads them from its own memory. */
+  /**
+   * Lets a simulator started with -S fire its first block (SIGUSR2): on a build without semaphores,
+   * once the tracer is attached. Sent when the simulator has said it started, as its handler is in
+   * place by then and SIGUSR2 would otherwise end it.
+   */
+  go(): void {
+    this.goPending = !this.started;
+    if (this.started) this.child.kill('SIGUSR2');
+  }
+
+  /** The semaphore values right now, as the simulator reads them from its own memory ({} without semaphores). */
   semaphores(): Promise<Record<string, number>> {
     const p = new Promise<Record<string, number>>((r) => this.semaphoreWaiters.push(r));
     this.child.kill('SIGUSR1');

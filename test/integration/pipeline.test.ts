@@ -207,20 +207,28 @@ ebpfTest('connect time in microseconds (bitcoind v23, v24) with --connect-time-u
 });
 
 ebpfTest(
-  'a binary whose note disagrees with the catalogue: one line naming the probe and argument, exit 1',
+  'a probe whose note disagrees with the catalogue is refused alone: one line naming it, a self-metric, the others attached',
   async () => {
     const bin = buildSim('wideheight');
-    const sim = await Sim.start(bin, ['-n', '0', '-r', '5', '-s', '4', '-l']);
+    const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-s', '4', '-l']);
     const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid)]);
     try {
-      const { code } = await agent.waitExit();
-      assert.equal(code, 1);
+      await agent.waitFor(/Waiting for FIBRE events/);
       assert.match(
         agent.output,
-        /\[ERROR\] fibre-agent: udp:block_reconstructed argument 7 \(height\): the catalogue reads i32, the binary's note says 8 bytes signed \(-8@\S+\)/,
+        /\[WARNING\] fibre-agent: Probe refused, not attached: udp:block_reconstructed argument 7 \(height\): on v\d+ the catalogue reads i32, the binary's note says 8 bytes signed \(-8@\S+\)/,
       );
-      assert.doesNotMatch(agent.output, /Waiting for FIBRE events/, 'nothing was attached with a wrong reading');
+      assert.equal(agent.output.match(/Probe refused/g)?.length, 1, 'one line, for that probe alone');
+      const e = await eventually(async () => {
+        const x = parseExposition(await agent.metrics());
+        assert.ok((sample(x, 'bitcoin_blocks_connected_total', { node: 'localhost' }) as number) > 0, 'still counting');
+        return x;
+      });
+      assert.equal(sample(e, 'fibre_exporter_probes_refused'), 1);
+      assert.equal(sample(e, 'fibre_exporter_probes_attached'), PROBES.length - 1);
+      assert.equal(sample(e, 'fibre_blocks_reconstructed_total', { node: 'localhost' }), 0, 'nothing read wrongly');
     } finally {
+      await agent.stop();
       await sim.stop();
     }
   },

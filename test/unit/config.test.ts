@@ -72,7 +72,7 @@ test('packs: a list in YAML or comma-separated, names checked, duplicates droppe
   assert.deepEqual(packs({}, { FIBRE_PACKS: ' fibre , validation ' }), ['fibre', 'validation']);
   assert.throws(
     () => packs({}, { FIBRE_PACKS: 'fibre,p2p' }),
-    /unknown pack "p2p" \(packs: fibre, validation, net, mempool, utxocache\)/,
+    /unknown pack "p2p" \(packs: fibre, validation, net, mempool, utxocache, coin_selection\)/,
   );
   assert.throws(() => packs({}, { FIBRE_PACKS: ',' }), /at least one pack/);
 });
@@ -135,7 +135,7 @@ test('bad values name the source and the rule', () => {
     [{}, { FIBRE_VERBOSE: 'maybe' }, {}, /FIBRE_VERBOSE: "maybe" must be true or false/],
     [{ pid: 'x1' }, {}, {}, /--pid/],
     [{}, {}, { node_name: '' }, /node_name/],
-    [{ connectTimeUnit: 'ms' }, {}, {}, /must be one of ns, us/],
+    [{ connectTimeUnit: 'ms' }, {}, {}, /must be one of auto, ns, us/],
   ];
   for (const [flags, env, file, re] of cases) {
     assert.throws(

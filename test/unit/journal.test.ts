@@ -31,7 +31,7 @@ test('a hash32 argument is shown byte-reversed; a hex string as it is; both join
 
 test('events join by hash in any order; a record completes after connected + grace, or at the timeout', () => {
   const done: BlockRecord[] = [];
-  const a = new Assembler({ graceMs: 100, timeoutMs: 1000, maxOpen: 10, connectTimeDivisor: 1e9 }, (r) => done.push(r));
+  const a = new Assembler({ graceMs: 100, timeoutMs: 1000, maxOpen: 10 }, (r) => done.push(r));
   a.event(
     tp('validation:block_connected'),
     { hash: internal, height: 5, tx_count: 3, inputs: 4, sigops: 8, connect_time: 2e6 },
@@ -80,7 +80,7 @@ test('events join by hash in any order; a record completes after connected + gra
 
 test('open records are bounded: the oldest is written early', () => {
   const done: BlockRecord[] = [];
-  const a = new Assembler({ graceMs: 100, timeoutMs: 1e9, maxOpen: 3, connectTimeDivisor: 1e9 }, (r) => done.push(r));
+  const a = new Assembler({ graceMs: 100, timeoutMs: 1e9, maxOpen: 3 }, (r) => done.push(r));
   for (let i = 0; i < 5; i++)
     a.event(
       tp('udp:block_race_winner'),

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'node:test';
 import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { settingsTable } from '../../agent/config/table.js';
-import { metricsTable } from '../../probes/table.js';
+import { metricsTable, releasesTable } from '../../probes/table.js';
 
 const root = new URL('../../../', import.meta.url);
 const README = new URL('README.md', root);
@@ -26,6 +26,13 @@ test("the README's settings table is the settings table", () => {
 
 test("the README's metric table is the catalogue's: names, types, labels, sources and where each is computed", () => {
   assertSection('metrics', `${metricsTable()}\n`);
+});
+
+test("the README's table of releases is the catalogue's: probes, semaphores and what each reads differently", () => {
+  const want = `${releasesTable()}\n`;
+  assertSection('releases', want);
+  assert.match(want, /\| v23 \| no \|/);
+  assert.match(want, /\| v31 \| yes \|.*\| as v31 \|/);
 });
 
 test('config.example.yaml uses only known keys, each with a valid value', () => {

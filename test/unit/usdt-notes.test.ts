@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
+import { ElfError } from '../../agent/source/elf.js';
 import { bpftraceArg, checkArgs, type NoteSite, readUsdtNotes, UsdtNoteError } from '../../agent/source/usdt-notes.js';
 import { bitcoindTest } from '../helpers/bitcoind.js';
 import { readelfNotes } from '../helpers/readelf.js';
@@ -56,7 +57,7 @@ test('a file that is not ELF, a missing file and a 32-bit ELF fail with one line
   for (const f of [text, elf32, empty, join(dir, 'missing')]) {
     assert.throws(
       () => readUsdtNotes(f),
-      (e: unknown) => e instanceof UsdtNoteError && e.message.startsWith(`${f}: `) && !e.message.includes('\n'),
+      (e: unknown) => e instanceof ElfError && e.message.startsWith(`${f}: `) && !e.message.includes('\n'),
       f,
     );
   }
