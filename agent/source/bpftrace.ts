@@ -37,10 +37,16 @@ export function isBenignStderr(line: string): boolean {
   return BENIGN_STDERR.some((re) => re.test(line));
 }
 
-/** Short enough that the whole agent stops within 5 s even when bpftrace ignores the first two. */
+/**
+ * SIGINT, then a long wait: bpftrace detaches its probes one by one as it exits (2.5 s measured for 24
+ * probes on a busy machine), and a SIGKILL that lands while it is inside one of those detaches makes
+ * the kernel give up on that probe ("failed to unregister, leaking uprobe" in dmesg): its breakpoint
+ * and semaphore then stay in bitcoind until bitcoind restarts. SIGKILL is only for a bpftrace that is
+ * stuck.
+ */
+export const BPFTRACE_STOP_WAIT_MS = 20_000;
 const STOP_STEPS: readonly [NodeJS.Signals, number][] = [
-  ['SIGINT', 1200],
-  ['SIGTERM', 800],
+  ['SIGINT', BPFTRACE_STOP_WAIT_MS],
   ['SIGKILL', 500],
 ];
 
@@ -116,7 +122,7 @@ export class BpftraceProcess {
     return this.child?.pid;
   }
 
-  /** SIGINT, then SIGTERM, then SIGKILL, each only if the previous one did not end it. */
+  /** SIGINT, then SIGKILL only if bpftrace has not exited after BPFTRACE_STOP_WAIT_MS. */
   async stop(): Promise<void> {
     const exited = this.exited;
     for (const [signal, wait] of STOP_STEPS) {

@@ -1,6 +1,6 @@
 /**
  * The Grafana dashboards of fibre-agent, built with the Grafana Foundation SDK from the agent's metric
- * catalogue: one per pack (FIBRE, validation, P2P, mempool, UTXO cache), each in its own module, with
+ * catalogue: one per pack (FIBRE, validation, P2P, mempool, UTXO cache, wallet), each in its own module, with
  * the shared panel shapes and conventions in panels.ts. `npm run dashboard` rebuilds them and writes
  * their JSON under docker/grafana/dashboards/ (committed, provisioned by the stack); a test fails when
  * a committed file and this code disagree.
@@ -15,11 +15,12 @@ import { P2P } from './p2p.js';
 import { buildFrom, type DashboardSpec } from './panels.js';
 import { UTXOCACHE } from './utxocache.js';
 import { VALIDATION } from './validation.js';
+import { WALLET } from './wallet.js';
 
 export { DATASOURCE_UID, type DashboardSpec } from './panels.js';
 
 /** Every dashboard, the FIBRE one (the stack's home dashboard) first. */
-export const DASHBOARDS: readonly DashboardSpec[] = [FIBRE, VALIDATION, P2P, MEMPOOL, UTXOCACHE];
+export const DASHBOARDS: readonly DashboardSpec[] = [FIBRE, VALIDATION, P2P, MEMPOOL, UTXOCACHE, WALLET];
 
 /** Builds a dashboard model (a plain JSON-serialisable object); the FIBRE one by default. */
 export function buildDashboard(spec: DashboardSpec = FIBRE): dashboard.Dashboard {

@@ -257,13 +257,27 @@ const agentRow: Row = {
     ),
     mergedTable(
       'Agent info',
-      'fibre_exporter_info: version, node name and bitcoind path of each agent, and when it started.',
-      [{ expr: `${M.info}{node_name=~"$node"}` }, { expr: `1000 * (${withNodeName(M.startTime)})`, title: 'Started' }],
+      'fibre_exporter_info: version, node name and bitcoind path of each agent, when it started, and how many probes it refused because the binary disagreed with the catalogue (see its WARNING line).',
+      [
+        { expr: `${M.info}{node_name=~"$node"}` },
+        { expr: `1000 * (${withNodeName(M.startTime)})`, title: 'Started' },
+        { expr: withNodeName(M.probesRefused), title: 'Probes refused' },
+      ],
       {
         labels: { node_name: 'Node', version: 'Version', bitcoind_path: 'bitcoind', instance: 'Instance', job: 'Job' },
         exclude: ['__name__', 'Value #A'],
         height: 6,
         overrides: { Started: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+      },
+    ),
+    mergedTable(
+      'bitcoind release',
+      'bitcoin_build_info: the release each agent told from its bitcoind binary, and the release whose tracepoint semantics it applies (the newest it knows, for a newer binary).',
+      [{ expr: `${M.buildInfo}{node=~"$node"}` }],
+      {
+        labels: { node: 'Node', release: 'Release', semantics: 'Semantics applied', instance: 'Instance' },
+        exclude: ['__name__', 'job', 'Value'],
+        height: 6,
       },
     ),
   ],

@@ -122,7 +122,8 @@ export class AgentProc {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
     const t0 = Date.now();
     if (!this.exit) this.child.kill(signal);
-    const { code } = await this.waitExit(15_000);
+    // bpftrace may take seconds to detach on a busy machine, and the agent waits for it.
+    const { code } = await this.waitExit(30_000);
     return { code, ms: Date.now() - t0 };
   }
 }

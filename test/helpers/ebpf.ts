@@ -44,3 +44,14 @@ export function ebpfTest(
     await fn(t);
   });
 }
+
+/**
+ * How many times the kernel has logged that it could not remove a uprobe (it then leaves the
+ * breakpoint and the semaphore in the traced process until that process exits). Compare before and
+ * after a stop: tests run one file at a time, so a new line is this test's.
+ */
+export function uprobeLeaks(): number {
+  const r = spawnSync('dmesg', [], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dmesg failed: ${r.stderr || r.error}`);
+  return r.stdout.split('\n').filter((l) => l.includes('failed to unregister, leaking uprobe')).length;
+}

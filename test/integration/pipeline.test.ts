@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
-import { ebpfTest } from '../helpers/ebpf.js';
+import { ebpfTest, uprobeLeaks } from '../helpers/ebpf.js';
 import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { outOfRange } from '../helpers/expected-packs.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
@@ -72,7 +72,10 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
     assert.equal(sample(e, 'fibre_exporter_events_lost_total'), 0);
     const start = sample(e, 'fibre_exporter_start_time_seconds') as number;
     assert.ok(Math.abs(start - Date.now() / 1000) < 600, 'start time is a unix time in seconds');
-    assert.equal(agent.output.match(/Block delivery: height=\d+ mechanism=\w+ peer=/g)?.length, winners);
+    // Each CPU has its own perf buffer, so an event line may come after the map read that counted it.
+    await eventually(async () =>
+      assert.equal(agent.output.match(/Block delivery: height=\d+ mechanism=\w+ peer=/g)?.length, winners),
+    );
     assert.match(agent.output, /Block connected: height=\d+ tx_count=\d+ connection_time=\d+\.\dms/);
 
     assert.deepEqual(
@@ -80,9 +83,10 @@ ebpfTest('every metric matches what the simulator fired, hostile peer strings in
       PROBES.length,
       'a semaphore enabled for every probe of the catalogue',
     );
+    const leaks = uprobeLeaks();
     const stop = await agent.stop('SIGTERM');
     assert.equal(stop.code, 0);
-    assert.ok(stop.ms < 5000, `stopped in ${stop.ms}ms`);
+    assert.equal(uprobeLeaks(), leaks, 'the kernel removed every uprobe (no "leaking uprobe" in dmesg)');
     assert.match(agent.output, /SIGTERM received/);
     // The kernel drops a semaphore as it unregisters each uprobe, just after bpftrace exits.
     await eventually(
