@@ -1,0 +1,115 @@
+/**
+ * Each probe's runs and run time inside bitcoind, as the kernel counts them for every BPF program
+ * (run_cnt, run_time_ns in /proc/<bpftrace>/fdinfo/<fd> of each program, while
+ * kernel.bpf_stats_enabled is 1), summed per probe.
+ *
+ * Which program is which probe: fdinfo gives a program's type, tag and id, not its name. The name
+ * needs the BPF_OBJ_GET_INFO_BY_FD system call (a native addon, or bpftool, which Debian does not
+ * install with bpftrace); /proc/kallsyms lists JIT-ed programs by tag and name only where
+ * net.core.bpf_jit_kallsyms allows it, and a tag is a hash of the instructions with the map
+ * references left out, so two probes that only count into different maps share one; a perf event's
+ * fdinfo says nothing of its uprobe; `bpftrace -v` prints program ids on stdout, among the map
+ * reads, without the probe they belong to. What is left, and needs nothing but /proc, is the order:
+ * bpftrace 0.17 makes one program per site of a USDT probe and loads them one by one as it attaches,
+ * walking its probe list backwards (it fires uprobes in declaration order that way), and ids grow
+ * with each load. So the uprobe programs of our bpftrace, by id, are the program's usdt blocks
+ * expanded by their sites, last block first. Measured on the simulator with probes fired different
+ * numbers of times each (test/integration/probe-stats.test.ts checks every probe's count against what
+ * the simulator fired). If a bpftrace changes that order the test fails; if the number of programs
+ * does not match the layout, nothing is reported rather than something wrong.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** BPF_PROG_TYPE_KPROBE: uprobes (and USDT probes) run programs of this type; the map-read timer's is another. */
+const UPROBE_PROGRAM_TYPE = 2;
+
+/**
+ * The probe of each uprobe program bpftrace loads for `program`, in load order: each `usdt:` block
+ * once per site of its probe in the binary, the last block first.
+ */
+export function loadOrder(program: string, sitesOf: (probe: string) => number): string[] {
+  const blocks: string[] = [];
+  for (const line of program.split('\n')) {
+    const m = /^usdt:.*:([^:\s]+):([^:\s]+)$/.exec(line.trim());
+    if (!m) continue;
+    const probe = `${m[1]}:${m[2]}`;
+    for (let i = 0; i < sitesOf(probe); i++) blocks.push(probe);
+  }
+  return blocks.reverse();
+}
+
+/** The uprobe programs of a bpftrace are not those its program makes: the probes cannot be told apart. */
+export class LayoutMismatch extends Error {}
+
+export interface ProbeRuns {
+  runs: number;
+  runNs: number;
+}
+
+interface Program {
+  id: number;
+  runs: number;
+  runNs: number;
+}
+
+/** The fields of one program's fdinfo; undefined for anything but a uprobe program. */
+export function parseProgInfo(text: string): Program | undefined {
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*(\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  if (field('prog_type') !== UPROBE_PROGRAM_TYPE) return undefined;
+  const id = field('prog_id');
+  if (id === undefined) return undefined;
+  return { id, runs: field('run_cnt') ?? 0, runNs: field('run_time_ns') ?? 0 };
+}
+
+/** Reads the totals of one bpftrace run: its program descriptors are found once, then only their fdinfo is read. */
+export class ProbeStatsReader {
+  private fds?: number[];
+
+  constructor(
+    readonly pid: number,
+    private readonly layout: readonly string[],
+  ) {}
+
+  private programFds(): number[] {
+    this.fds ??= readdirSync(`/proc/${this.pid}/fd`)
+      .map(Number)
+      .filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${this.pid}/fd/${fd}`) === 'anon_inode:bpf-prog';
+        } catch {
+          return false;
+        }
+      });
+    return this.fds;
+  }
+
+  /**
+   * Runs and run time per probe since this bpftrace loaded its programs. Throws LayoutMismatch when
+   * they do not match the layout, and the file system's error once bpftrace is gone.
+   */
+  read(): Map<string, ProbeRuns> {
+    const programs: Program[] = [];
+    for (const fd of this.programFds()) {
+      const p = parseProgInfo(readFileSync(`/proc/${this.pid}/fdinfo/${fd}`, 'latin1'));
+      if (p) programs.push(p);
+    }
+    if (programs.length !== this.layout.length) {
+      throw new LayoutMismatch(
+        `bpftrace (pid ${this.pid}) has ${programs.length} uprobe programs where its program makes ${this.layout.length}`,
+      );
+    }
+    programs.sort((a, b) => a.id - b.id);
+    const totals = new Map<string, ProbeRuns>();
+    programs.forEach((p, i) => {
+      const probe = this.layout[i] as string;
+      const t = totals.get(probe) ?? { runs: 0, runNs: 0 };
+      t.runs += p.runs;
+      t.runNs += p.runNs;
+      totals.set(probe, t);
+    });
+    return totals;
+  }
+}
