@@ -436,14 +436,14 @@ export const METRICS = {
   probeRuns: {
     name: 'fibre_exporter_probe_runs_total',
     kind: 'counter',
-    help: "Runs of each probe's BPF programs inside bitcoind, as the kernel counts them (--probe-stats)",
+    help: 'Times each probe ran inside bitcoind, as the kernel counts the runs of its BPF program (--probe-stats)',
     labels: ['probe'],
     self: true,
   },
   probeRunTime: {
     name: 'fibre_exporter_probe_run_seconds_total',
     kind: 'counter',
-    help: "Seconds bitcoind's threads spent running each probe's BPF programs, as the kernel measures them (--probe-stats)",
+    help: "Seconds bitcoind's threads spent running each probe's BPF programs (all of them, where a probe has two), as the kernel measures them (--probe-stats)",
     labels: ['probe'],
     self: true,
   },

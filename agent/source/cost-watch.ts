@@ -8,13 +8,13 @@
 import type { AgentProcess } from '../../probes/metrics.js';
 import type { Logger } from '../log.js';
 import type { CostSample } from './downstream.js';
-import { LayoutMismatch, type ProbeRuns, ProbeStatsReader } from './probe-stats.js';
+import { LayoutMismatch, type ProbeRuns, ProbeStatsReader, type ProgramSlot } from './probe-stats.js';
 import { readProcessStats } from './process-stats.js';
 
 /** The running bpftrace once its probes are attached, and which probe each of its programs is. */
 export interface BpftraceRun {
   pid: number;
-  layout: readonly string[];
+  layout: readonly ProgramSlot[];
 }
 
 export interface CostSources {

@@ -14,7 +14,7 @@
  * walking its probe list backwards (it fires uprobes in declaration order that way), and ids grow
  * with each load. So the uprobe programs of our bpftrace, by id, are the program's usdt blocks
  * expanded by their sites, last block first. Measured on the simulator with probes fired different
- * numbers of times each (test/integration/probe-stats.test.ts checks every probe's count against what
+ * numbers of times each (test/integration/cost.test.ts checks every probe's count against what
  * the simulator fired). If a bpftrace changes that order the test fails; if the number of programs
  * does not match the layout, nothing is reported rather than something wrong.
  */
@@ -23,19 +23,30 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 /** BPF_PROG_TYPE_KPROBE: uprobes (and USDT probes) run programs of this type; the map-read timer's is another. */
 const UPROBE_PROGRAM_TYPE = 2;
 
+/** The probe a program runs for; `counts`: it is of the probe's first block, so its runs are the probe's. */
+export interface ProgramSlot {
+  probe: string;
+  counts: boolean;
+}
+
 /**
  * The probe of each uprobe program bpftrace loads for `program`, in load order: each `usdt:` block
- * once per site of its probe in the binary, the last block first.
+ * once per site of its probe in the binary, the last block first. A probe may have two blocks (a
+ * journal line beside a peer-keyed count): both run at each hit, so only the first one's runs count
+ * the hits, while the time of both is the probe's.
  */
-export function loadOrder(program: string, sitesOf: (probe: string) => number): string[] {
-  const blocks: string[] = [];
+export function loadOrder(program: string, sitesOf: (probe: string) => number): ProgramSlot[] {
+  const slots: ProgramSlot[] = [];
+  const seen = new Set<string>();
   for (const line of program.split('\n')) {
     const m = /^usdt:.*:([^:\s]+):([^:\s]+)$/.exec(line.trim());
     if (!m) continue;
     const probe = `${m[1]}:${m[2]}`;
-    for (let i = 0; i < sitesOf(probe); i++) blocks.push(probe);
+    const counts = !seen.has(probe);
+    seen.add(probe);
+    for (let i = 0; i < sitesOf(probe); i++) slots.push({ probe, counts });
   }
-  return blocks.reverse();
+  return slots.reverse();
 }
 
 /** The uprobe programs of a bpftrace are not those its program makes: the probes cannot be told apart. */
@@ -70,7 +81,7 @@ export class ProbeStatsReader {
 
   constructor(
     readonly pid: number,
-    private readonly layout: readonly string[],
+    private readonly layout: readonly ProgramSlot[],
   ) {}
 
   private programFds(): number[] {
@@ -104,9 +115,9 @@ export class ProbeStatsReader {
     programs.sort((a, b) => a.id - b.id);
     const totals = new Map<string, ProbeRuns>();
     programs.forEach((p, i) => {
-      const probe = this.layout[i] as string;
+      const { probe, counts } = this.layout[i] as ProgramSlot;
       const t = totals.get(probe) ?? { runs: 0, runNs: 0 };
-      t.runs += p.runs;
+      if (counts) t.runs += p.runs;
       t.runNs += p.runNs;
       totals.set(probe, t);
     });
