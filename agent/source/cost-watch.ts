@@ -9,7 +9,7 @@ import type { AgentProcess } from '../../probes/metrics.js';
 import type { Logger } from '../log.js';
 import type { CostSample } from './downstream.js';
 import { LayoutMismatch, type ProbeRuns, ProbeStatsReader, type ProgramSlot } from './probe-stats.js';
-import { readProcessStats } from './process-stats.js';
+import { ProcessStatsReader } from './process-stats.js';
 
 /** The running bpftrace once its probes are attached, and which probe each of its programs is. */
 export interface BpftraceRun {
@@ -28,6 +28,7 @@ export const MIN_COST_INTERVAL_MS = 1000;
 
 export class CostWatch {
   private readonly cpu = new Map<AgentProcess, { pid: number; seconds: number }>();
+  private readonly stats = new Map<AgentProcess, ProcessStatsReader>();
   private reader?: ProbeStatsReader;
   private runs = new Map<string, ProbeRuns>();
   private warned?: ProbeStatsReader;
@@ -47,6 +48,8 @@ export class CostWatch {
 
   stop(): void {
     clearInterval(this.timer);
+    for (const r of this.stats.values()) r.close();
+    this.reader?.close();
   }
 
   /** One sample: increments since the previous one (everything since its start for a process seen first). */
@@ -55,7 +58,7 @@ export class CostWatch {
     const pids = this.sources.pids();
     for (const name of ['supervisor', 'metrics', 'bpftrace'] as const) {
       const pid = pids[name];
-      const stats = pid === undefined ? undefined : readProcessStats(pid);
+      const stats = pid === undefined ? undefined : this.statsOf(name, pid).read();
       if (pid === undefined || !stats) {
         // Only bpftrace comes and goes; its memory while detached is none.
         if (name === 'bpftrace') sample.residentBytes[name] = 0;
@@ -71,10 +74,22 @@ export class CostWatch {
     return sample;
   }
 
+  /** The reader of a process's stat file, a new one when the process is another. */
+  private statsOf(name: AgentProcess, pid: number): ProcessStatsReader {
+    let reader = this.stats.get(name);
+    if (reader?.pid !== pid) {
+      reader?.close();
+      reader = new ProcessStatsReader(pid);
+      this.stats.set(name, reader);
+    }
+    return reader;
+  }
+
   private probes(): CostSample['probes'] {
     const run = this.sources.attached();
     if (!run) return undefined;
     if (this.reader?.pid !== run.pid) {
+      this.reader?.close();
       this.reader = new ProbeStatsReader(run.pid, run.layout);
       this.runs = new Map();
     }

@@ -18,7 +18,8 @@
  * the simulator fired). If a bpftrace changes that order the test fails; if the number of programs
  * does not match the layout, nothing is reported rather than something wrong.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { ProcFile } from './proc-file.js';
 
 /** BPF_PROG_TYPE_KPROBE: uprobes (and USDT probes) run programs of this type; the map-read timer's is another. */
 const UPROBE_PROGRAM_TYPE = 2;
@@ -77,24 +78,28 @@ export function parseProgInfo(text: string): Program | undefined {
 
 /** Reads the totals of one bpftrace run: its program descriptors are found once, then only their fdinfo is read. */
 export class ProbeStatsReader {
-  private fds?: number[];
+  private files?: ProcFile[];
 
   constructor(
     readonly pid: number,
     private readonly layout: readonly ProgramSlot[],
   ) {}
 
-  private programFds(): number[] {
-    this.fds ??= readdirSync(`/proc/${this.pid}/fd`)
-      .map(Number)
+  private programFiles(): ProcFile[] {
+    this.files ??= readdirSync(`/proc/${this.pid}/fd`)
       .filter((fd) => {
         try {
           return readlinkSync(`/proc/${this.pid}/fd/${fd}`) === 'anon_inode:bpf-prog';
         } catch {
           return false;
         }
-      });
-    return this.fds;
+      })
+      .map((fd) => new ProcFile(`/proc/${this.pid}/fdinfo/${fd}`));
+    return this.files;
+  }
+
+  close(): void {
+    for (const f of this.files ?? []) f.close();
   }
 
   /**
@@ -103,8 +108,10 @@ export class ProbeStatsReader {
    */
   read(): Map<string, ProbeRuns> {
     const programs: Program[] = [];
-    for (const fd of this.programFds()) {
-      const p = parseProgInfo(readFileSync(`/proc/${this.pid}/fdinfo/${fd}`, 'latin1'));
+    for (const file of this.programFiles()) {
+      const text = file.read();
+      if (text === undefined) throw new Error(`bpftrace (pid ${this.pid}) is gone`);
+      const p = parseProgInfo(text);
       if (p) programs.push(p);
     }
     if (programs.length !== this.layout.length) {

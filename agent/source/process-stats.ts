@@ -1,10 +1,10 @@
 /**
  * CPU time and resident memory of one process, from /proc/PID/stat alone: one small read per process
- * and sample (utime and stime in clock ticks, rss in pages), so watching the agent's own processes
- * costs next to nothing.
+ * and sample through a descriptor kept open (utime and stime in clock ticks, rss in pages), so
+ * watching the agent's own processes costs next to nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { ProcFile } from './proc-file.js';
 
 export interface ProcessStats {
   cpuSeconds: number;
@@ -40,12 +40,22 @@ export function parseStat(line: string, ticksPerSecond: number, pageBytes: numbe
   return { cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: rss * pageBytes };
 }
 
-/** The process's CPU seconds since it started and its resident memory; undefined once it is gone. */
-export function readProcessStats(pid: number): ProcessStats | undefined {
-  const { ticks, page } = procUnits();
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'), ticks, page);
-  } catch {
-    return undefined;
+/** One process's /proc/PID/stat, kept open while the process lives. */
+export class ProcessStatsReader {
+  private readonly file: ProcFile;
+
+  constructor(readonly pid: number) {
+    this.file = new ProcFile(`/proc/${pid}/stat`);
+  }
+
+  /** The process's CPU seconds since it started and its resident memory; undefined once it is gone. */
+  read(): ProcessStats | undefined {
+    const { ticks, page } = procUnits();
+    const text = this.file.read();
+    return text === undefined ? undefined : parseStat(text, ticks, page);
+  }
+
+  close(): void {
+    this.file.close();
   }
 }
