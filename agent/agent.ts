@@ -12,6 +12,8 @@ import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
 import { WorkerHandle } from './privsep/worker-handle.js';
+import { BpfStats } from './source/bpf-stats.js';
+import { CostWatch } from './source/cost-watch.js';
 import { Supervisor } from './source/supervisor.js';
 import { findTarget } from './source/target.js';
 import { VERSION } from './version.js';
@@ -26,6 +28,8 @@ export class Agent {
     readonly supervisor: Supervisor,
     private readonly security: Security,
     private readonly log: ConsoleLogger,
+    private readonly cost: CostWatch,
+    private readonly bpfStats?: BpfStats,
   ) {}
 
   /**
@@ -92,7 +96,23 @@ export class Agent {
       log,
     );
     side.onReady = (attempt) => supervisor.ready(attempt);
-    const agent = new Agent(side, supervisor, security, log);
+    const bpfStats = config.probeStats ? enableBpfStats(log) : undefined;
+    const cost = new CostWatch(
+      {
+        // With --user root the metrics side runs in this process: its cost is the supervisor's.
+        pids: () => ({
+          supervisor: process.pid,
+          metrics: side instanceof WorkerHandle ? side.pid : undefined,
+          bpftrace: supervisor.bpftracePid,
+        }),
+        attached: () => supervisor.attached(),
+      },
+      (sample) => side.cost(sample),
+      log,
+      { intervalMs: config.mapReadIntervalSeconds * 1000, probeStats: bpfStats !== undefined },
+    );
+    cost.start();
+    const agent = new Agent(side, supervisor, security, log, cost, bpfStats);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);
     // With bitcoind running, bpftrace compiles and attaches while the metrics process loads: start-up
@@ -132,8 +152,21 @@ export class Agent {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       await this.supervisor.stop();
+      this.cost.stop();
+      // Once no program of ours runs: the statistics are the whole host's.
+      this.bpfStats?.restore();
       await this.side.stop();
     })();
     return this.stopped;
+  }
+}
+
+/** --probe-stats without the kernel's consent (a read-only /proc/sys in a container): said, and the rest runs. */
+function enableBpfStats(log: ConsoleLogger): BpfStats | undefined {
+  try {
+    return BpfStats.enable();
+  } catch (err) {
+    log.warn(`${(err as Error).message}; probe run counts are not reported`);
+    return undefined;
   }
 }

@@ -23,9 +23,10 @@ import { JournalLogs } from './journal/otlp-logs.js';
 import { JournalStore } from './journal/store.js';
 import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
 import type { Logger } from './log.js';
+import { recordCost } from './record/cost.js';
 import { Recorder } from './record/recorder.js';
 import { MetricStore } from './record/store.js';
-import type { AttachStatus, Downstream, SourceError } from './source/downstream.js';
+import type { AttachStatus, CostSample, Downstream, SourceError } from './source/downstream.js';
 import { VERSION } from './version.js';
 
 export interface PipelineUrls {
@@ -45,6 +46,7 @@ export class Pipeline implements Downstream {
 
   private constructor(
     private readonly provider: MeterProvider,
+    private readonly store: MetricStore,
     readonly recorder: Recorder,
     private readonly log: Logger,
     config: AgentConfig,
@@ -92,7 +94,7 @@ export class Pipeline implements Downstream {
       log,
     );
     countOtlpFailure = () => recorder.error('otlp_export');
-    const pipeline = new Pipeline(provider, recorder, log, config);
+    const pipeline = new Pipeline(provider, store, recorder, log, config);
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
@@ -213,6 +215,10 @@ export class Pipeline implements Downstream {
 
   error(type: SourceError): void {
     this.recorder.error(type);
+  }
+
+  cost(sample: CostSample): void {
+    recordCost(this.store, sample);
   }
 
   /** SIGHUP: the certificate and key the supervisor read again; a broken pair leaves the current one serving. */

@@ -8,7 +8,7 @@
  * (b - a) / events the agent's probe bodies, (b - c) / events what the pack costs. Each pack is
  * measured --runs times, the three modes side by side in each round; medians and [min-max] of the
  * rounds. Needs root and bpftrace. Prints a table and the raw numbers; asserts nothing.
- *   node dist/bench/pack-cost.js [--runs 3] [--packs fibre,validation,net,mempool,utxocache] [--quick]
+ *   node dist/bench/pack-cost.js [--runs 3] [--packs fibre,validation,net,mempool,utxocache,coin_selection] [--quick]
  */
 
 import { execFileSync, spawn } from 'node:child_process';

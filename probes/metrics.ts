@@ -419,6 +419,34 @@ export const METRICS = {
     labels: ['node', 'severity'],
     self: true,
   },
+  processCpu: {
+    name: 'fibre_exporter_process_cpu_seconds_total',
+    kind: 'counter',
+    help: "CPU seconds (user and system) the agent's own processes used: its root supervisor, its metrics process and bpftrace (every run of it)",
+    labels: ['process'],
+    self: true,
+  },
+  processResident: {
+    name: 'fibre_exporter_process_resident_memory_bytes',
+    kind: 'gauge',
+    help: "Resident memory of the agent's own processes (0 while the process is not running)",
+    labels: ['process'],
+    self: true,
+  },
+  probeRuns: {
+    name: 'fibre_exporter_probe_runs_total',
+    kind: 'counter',
+    help: 'Times each probe ran inside bitcoind, as the kernel counts the runs of its BPF program (--probe-stats)',
+    labels: ['probe'],
+    self: true,
+  },
+  probeRunTime: {
+    name: 'fibre_exporter_probe_run_seconds_total',
+    kind: 'counter',
+    help: "Seconds bitcoind's threads spent running each probe's BPF programs (all of them, where a probe has two), as the kernel measures them (--probe-stats)",
+    labels: ['probe'],
+    self: true,
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
@@ -449,6 +477,10 @@ export const ERROR_TYPES = [
   'journal',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** Values of `process` on the agent's process metrics: the root supervisor, the metrics process, bpftrace. */
+export const AGENT_PROCESSES = ['supervisor', 'metrics', 'bpftrace'] as const;
+export type AgentProcess = (typeof AGENT_PROCESSES)[number];
 
 /** Values of `severity` on fibre_slow_blocks_total; each starts at 0. */
 export const SEVERITIES = ['slow', 'very_slow'] as const;

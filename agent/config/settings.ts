@@ -23,6 +23,7 @@ export interface AgentConfig {
   bpftracePath: string;
   perfBufferPages: number;
   mapReadIntervalSeconds: number;
+  probeStats: boolean;
   aggregation: Aggregation;
   /** Undefined: every pack, without its opt-in probes. */
   packs?: readonly Pack[];
@@ -305,6 +306,16 @@ export const SETTINGS: readonly Setting[] = [
       'seconds between reads of the in-kernel counts (only while something changed); at most this much is lost if bpftrace is killed with SIGKILL',
     default: 1,
     parse: seconds,
+  },
+  {
+    key: 'probeStats',
+    flag: '--probe-stats',
+    env: 'FIBRE_PROBE_STATS',
+    yaml: 'probe_stats',
+    description:
+      "count each probe's runs and run time inside bitcoind (sets the system-wide sysctl kernel.bpf_stats_enabled=1, which costs every BPF program on the host a little; restored when the agent stops)",
+    default: false,
+    parse: boolean,
   },
   {
     key: 'aggregation',

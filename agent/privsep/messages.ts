@@ -3,12 +3,13 @@ import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import type { TlsMaterial } from '../http/tls.js';
 import type { PipelineUrls } from '../pipeline.js';
-import type { AttachStatus, SourceError } from '../source/downstream.js';
+import type { AttachStatus, CostSample, SourceError } from '../source/downstream.js';
 
 export type ToWorker =
   | { t: 'init'; config: AgentConfig; security: Security; bitcoindPath: string }
   | { t: 'status'; status: AttachStatus }
   | { t: 'error'; type: SourceError }
+  | { t: 'cost'; sample: CostSample }
   | { t: 'reload'; tls: TlsMaterial }
   | { t: 'stop' };
 

@@ -13,7 +13,7 @@ import { LineSplitter } from '../line-splitter.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
 import { metricsProcessCommand } from '../runtime.js';
-import type { AttachStatus, Downstream, SourceError } from '../source/downstream.js';
+import type { AttachStatus, CostSample, Downstream, SourceError } from '../source/downstream.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import type { Account } from './user.js';
 
@@ -145,6 +145,10 @@ export class WorkerHandle implements Downstream {
 
   error(type: SourceError): void {
     this.send({ t: 'error', type });
+  }
+
+  cost(sample: CostSample): void {
+    this.send({ t: 'cost', sample });
   }
 
   reloadTls(tls: TlsMaterial): void {

@@ -6,6 +6,7 @@
  * anything that came from outside.
  */
 import type { Writable } from 'node:stream';
+import type { AgentProcess } from '../../probes/metrics.js';
 import type { BuildInfo } from '../../probes/releases.js';
 
 export interface AttachStatus {
@@ -16,6 +17,16 @@ export interface AttachStatus {
   build?: BuildInfo;
   /** With each attachment: probes refused because their notes disagree with the catalogue. */
   refused?: number;
+}
+
+/** What watching costs, since the previous sample: read by the supervisor, which may read every process. */
+export interface CostSample {
+  /** CPU seconds each of the agent's processes used since the previous sample. */
+  cpuSeconds: Partial<Record<AgentProcess, number>>;
+  /** Resident memory of each now; 0 for one not running (bpftrace while detached). */
+  residentBytes: Partial<Record<AgentProcess, number>>;
+  /** With --probe-stats: each probe's runs and run seconds inside bitcoind since the previous sample. */
+  probes?: Record<string, { runs: number; seconds: number }>;
 }
 
 export type SourceError = 'bpftrace_exit' | 'bpftrace_stderr';
@@ -29,6 +40,7 @@ export interface Downstream {
   endStream(): void;
   status(status: AttachStatus): void;
   error(type: SourceError): void;
+  cost(sample: CostSample): void;
   /** Set by the agent: bpftrace's ready line for an attempt reached the pipeline. */
   onReady: (attempt: number) => void;
 }

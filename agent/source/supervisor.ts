@@ -14,8 +14,10 @@ import { type Semantics, unitOn } from '../../probes/semantics.js';
 import type { Logger } from '../log.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
+import type { BpftraceRun } from './cost-watch.js';
 import type { AttachStatus, Downstream } from './downstream.js';
 import { ElfError } from './elf.js';
+import { loadOrder } from './probe-stats.js';
 import { buildProgram, ProgramError, presentProbes, type Selection } from './program.js';
 import { readMarkers, tellRelease } from './release.js';
 import { isRunning, processesOf, startTimeOf } from './target.js';
@@ -76,12 +78,24 @@ export class Supervisor {
   private wake?: () => void;
   /** What the log last said of the binary: said again only when it changes (an upgrade in place). */
   private told?: { release: string; refused: string };
+  /** The bpftrace whose probes are attached, for the probes' run statistics. */
+  private run?: BpftraceRun;
 
   constructor(
     private readonly options: SupervisorOptions,
     private readonly downstream: Downstream,
     private readonly log: Logger,
   ) {}
+
+  /** The PID of bpftrace while one runs, attached or attaching. */
+  get bpftracePid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** The bpftrace whose probes are attached, and which probe each of its programs runs. */
+  attached(): BpftraceRun | undefined {
+    return this.run;
+  }
 
   /** The downstream saw bpftrace's ready line for an attempt: every probe of it is attached. */
   ready(attempt: number): void {
@@ -106,6 +120,7 @@ export class Supervisor {
   /** Detaches: stops bpftrace (and any attempt in flight) and waits until it is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.run = undefined;
     this.setStatus({ attached: false, probes: 0, reason: 'shutting down' });
     this.wake?.();
     await this.proc?.stop();
@@ -222,6 +237,9 @@ export class Supervisor {
         },
       );
     });
+    if (proc.pid !== undefined) {
+      this.run = { pid: proc.pid, layout: loadOrder(program, (probe) => notes.get(probe)?.length ?? 0) };
+    }
     for (const p of probes) this.log.info(`Attached probe: ${p.tracepoint.probe}`);
     this.log.info(`Attached ${probes.length}/${selectedTracepoints(this.options.packs).length} probes successfully`);
     this.setStatus({
@@ -289,6 +307,7 @@ export class Supervisor {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.run = undefined;
     if (this.stopping) return;
     const targetGone = !this.isTarget(this.target);
     const reason = targetGone

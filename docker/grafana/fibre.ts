@@ -3,6 +3,7 @@
  * and the agent's own health. Block validation has its own dashboard (validation.ts).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { costRow } from './cost.js';
 import {
   agentRate,
   BLOCK_INTERVAL,
@@ -343,5 +344,5 @@ export const FIBRE: DashboardSpec = {
   path: 'docker/grafana/dashboards/fibre-block-relay.json',
   tags: ['fibre', 'bitcoin'],
   nodeMetric: M.blocksConnected,
-  rows: [overviewRow, relayRow, reconstructionDetailRow, deliveryRow, raceRow, agentRow],
+  rows: [overviewRow, relayRow, reconstructionDetailRow, deliveryRow, raceRow, agentRow, costRow()],
 };

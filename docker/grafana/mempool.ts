@@ -2,6 +2,8 @@
  * "Bitcoin Core: mempool": transactions entering and leaving the mempool, and why; fee rates and sizes
  * of what enters (mempool pack). Reasons outside Bitcoin Core's known lists count as `other`.
  */
+
+import { costRow } from './cost.js';
 import {
   bucketHeatmap,
   type DashboardSpec,
@@ -111,5 +113,5 @@ export const MEMPOOL: DashboardSpec = {
   path: 'docker/grafana/dashboards/bitcoin-core-mempool.json',
   tags: ['bitcoin'],
   nodeMetric: M.mempoolAdded,
-  rows: [overviewRow, flowRow, feesRow],
+  rows: [overviewRow, flowRow, feesRow, costRow('mempool')],
 };

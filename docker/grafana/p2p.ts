@@ -2,6 +2,8 @@
  * "Bitcoin Core: P2P": messages and payload bytes by message type and connection type, connection
  * churn, peers and misbehaviour (net pack). Message types a peer made up count as `other`.
  */
+
+import { costRow } from './cost.js';
 import {
   type DashboardSpec,
   gauge,
@@ -152,5 +154,5 @@ export const P2P: DashboardSpec = {
   path: 'docker/grafana/dashboards/bitcoin-core-p2p.json',
   tags: ['bitcoin'],
   nodeMetric: M.p2pMessagesReceived,
-  rows: [overviewRow, messagesRow, connectionsRow],
+  rows: [overviewRow, messagesRow, connectionsRow, costRow('net')],
 };

@@ -3,6 +3,8 @@
  * much they write, and the cache's memory (utxocache pack). The coin counters come from opt-in probes
  * (`--packs ...,utxocache`): without them those panels stay empty.
  */
+
+import { costRow } from './cost.js';
 import {
   type DashboardSpec,
   gauge,
@@ -97,5 +99,5 @@ export const UTXOCACHE: DashboardSpec = {
   path: 'docker/grafana/dashboards/bitcoin-core-utxocache.json',
   tags: ['bitcoin'],
   nodeMetric: M.utxoFlushes,
-  rows: [overviewRow, flushesRow, coinsRow],
+  rows: [overviewRow, flushesRow, coinsRow, costRow('utxocache')],
 };

@@ -4,6 +4,8 @@
  * this tracepoint, most have no FIBRE probes, and an operator of such a node should not have to read
  * around empty FIBRE panels.
  */
+
+import { costRow } from './cost.js';
 import {
   BLOCK_INTERVAL,
   type DashboardSpec,
@@ -98,5 +100,5 @@ export const VALIDATION: DashboardSpec = {
   path: 'docker/grafana/dashboards/bitcoin-core-validation.json',
   tags: ['bitcoin'],
   nodeMetric: M.blocksConnected,
-  rows: [overviewRow, blocksRow],
+  rows: [overviewRow, blocksRow, costRow('validation')],
 };

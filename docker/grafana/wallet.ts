@@ -2,6 +2,7 @@
  * "Bitcoin Core: wallet": the transactions the node's wallets build and how their coins are chosen
  * (coin_selection pack). Only wallet builds have these probes; a node without a wallet shows no data.
  */
+import { costRow } from './cost.js';
 import { type DashboardSpec, M, percentiles, type Row, rangeMedian, rangeTotal, rateBy, series } from './panels.js';
 
 const overviewRow: Row = {
@@ -91,5 +92,5 @@ export const WALLET: DashboardSpec = {
   path: 'docker/grafana/dashboards/bitcoin-core-wallet.json',
   tags: ['bitcoin'],
   nodeMetric: M.walletTxCreated,
-  rows: [overviewRow, transactionsRow, selectionRow],
+  rows: [overviewRow, transactionsRow, selectionRow, costRow('coin_selection')],
 };

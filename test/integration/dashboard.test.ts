@@ -63,7 +63,8 @@ ebpfTest(
     try {
       const semaphores = PROBES.filter((p) => p !== 'mempool:replaced').length;
       sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-k', String(semaphores), '-R', '-s', '11', '-l']);
-      agent = await AgentProc.start(['-b', bin, '-n', NODE, '--packs', ALL_PACKS.join(',')]);
+      // --probe-stats: the cost row's probe panels have data too.
+      agent = await AgentProc.start(['-b', bin, '-n', NODE, '--packs', ALL_PACKS.join(','), '--probe-stats']);
       await agent.waitFor(/Waiting for FIBRE events/);
       const port = agent.port;
       prom = await Prometheus.start(

@@ -24,6 +24,7 @@ const SAMPLES: Record<string, [string, string, string]> = {
   bpftracePath: ['/flag/bpftrace', '/env/bpftrace', '/file/bpftrace'],
   perfBufferPages: ['64', '128', '512'],
   mapReadIntervalSeconds: ['0.5', '2', '3'],
+  probeStats: ['true', 'false', 'true'],
   aggregation: ['events', 'kernel', 'events'],
   packs: ['fibre,net', 'mempool', 'validation,utxocache'],
   peerLabelLimit: ['10', '20', '30'],

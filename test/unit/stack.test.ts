@@ -353,6 +353,15 @@ test('every dashboard: its own uid and file, the node variable, and every metric
         `${name} (pack ${spec.pack}) appears in no panel of ${spec.title}`,
       );
     }
+    // Every dashboard ends with what watching costs: the agent's processes and the probes' time in bitcoind.
+    const rows = (model.panels ?? []).filter((p) => p.type === 'row').map((p) => (p as { title?: string }).title);
+    assert.equal(rows.at(-1), 'What watching costs', `${spec.title}: rows ${rows.join(', ')}`);
+    for (const def of [METRICS.processCpu, METRICS.processResident, METRICS.probeRuns, METRICS.probeRunTime]) {
+      assert.ok(
+        queries.some((q) => q.expr.includes(def.name)),
+        `${def.name} appears in no panel of ${spec.title}`,
+      );
+    }
     for (const q of queries) {
       const where = `${spec.title}: ${q.panel} ${q.refId}`;
       // Every query is filtered by $node: directly, or through fibre_exporter_info's node_name.
