@@ -3,6 +3,7 @@
  * (decode, record, export), either in a separate process as --user or, with --user root, in this one.
  */
 
+import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
@@ -12,6 +13,7 @@ import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
 import { WorkerHandle } from './privsep/worker-handle.js';
+import { checkRpcSettings, RpcAccess } from './rpc/access.js';
 import { Supervisor } from './source/supervisor.js';
 import { findTarget } from './source/target.js';
 import { VERSION } from './version.js';
@@ -26,6 +28,7 @@ export class Agent {
     readonly supervisor: Supervisor,
     private readonly security: Security,
     private readonly log: ConsoleLogger,
+    private readonly rpcAccess?: RpcAccess,
   ) {}
 
   /**
@@ -43,6 +46,7 @@ export class Agent {
     const binary = checkBinary(config);
     checkSecurity(config);
     checkThresholds(config);
+    checkRpcSettings(config);
     // Before any search for bitcoind: an agent started without sudo would otherwise wait forever.
     const privileges = checkPrivileges(config.user, log);
     // Read here, as root, so the password file, TLS key and certificate may be root's alone (or systemd
@@ -85,14 +89,16 @@ export class Agent {
         connectTimeUnit: config.connectTimeUnit,
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
         peerLabelLimit: config.peerLabelLimit,
-        packs: config.packs,
+        packs: tracepointPacks(config.packs),
         journal: journalOn(config),
       },
       side,
       log,
     );
     side.onReady = (attempt) => supervisor.ready(attempt);
-    const agent = new Agent(side, supervisor, security, log);
+    const rpcAccess = rpcSelected(config.packs) ? new RpcAccess(config, (e) => side.rpc(e), log) : undefined;
+    if (rpcAccess) supervisor.onTarget = (target) => rpcAccess.follow(target);
+    const agent = new Agent(side, supervisor, security, log, rpcAccess);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);
     // With bitcoind running, bpftrace compiles and attaches while the metrics process loads: start-up
@@ -131,6 +137,7 @@ export class Agent {
   /** Detaches every probe, then closes the endpoints and flushes the exporters; safe to call twice. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      this.rpcAccess?.stop();
       await this.supervisor.stop();
       await this.side.stop();
     })();

@@ -4,8 +4,10 @@
  * from outside (bpftrace output, HTTP clients, the collector's answers, certificate files), which is
  * why it runs as the agent's own user, without capabilities, when the agent starts as root.
  */
+
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import type { Security } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
 import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
@@ -23,8 +25,11 @@ import { JournalLogs } from './journal/otlp-logs.js';
 import { JournalStore } from './journal/store.js';
 import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
 import type { Logger } from './log.js';
+import { NodeStateRecorder } from './record/node-state-recorder.js';
 import { Recorder } from './record/recorder.js';
 import { MetricStore } from './record/store.js';
+import type { RpcEndpoint } from './rpc/endpoint.js';
+import { RpcPoller } from './rpc/poller.js';
 import type { AttachStatus, Downstream, SourceError } from './source/downstream.js';
 import { VERSION } from './version.js';
 
@@ -39,6 +44,7 @@ export class Pipeline implements Downstream {
   private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
   private stopped?: Promise<void>;
   private journal?: Journal;
+  private rpcPoller?: RpcPoller;
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
   onReady: (attempt: number) => void = () => {};
@@ -83,7 +89,7 @@ export class Pipeline implements Downstream {
       {
         node: config.nodeName,
         peerLabelLimit: config.peerLabelLimit,
-        packs: config.packs,
+        packs: tracepointPacks(config.packs),
         verbose: config.verbose,
         version: VERSION,
         bitcoindPath,
@@ -93,6 +99,8 @@ export class Pipeline implements Downstream {
     );
     countOtlpFailure = () => recorder.error('otlp_export');
     const pipeline = new Pipeline(provider, recorder, log, config);
+    if (rpcSelected(config.packs))
+      pipeline.rpcPoller = new RpcPoller(config.rpcIntervalSeconds * 1000, new NodeStateRecorder(store), log);
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
@@ -207,12 +215,19 @@ export class Pipeline implements Downstream {
   status(status: AttachStatus): void {
     this.health = status;
     this.recorder.setProbesAttached(status.probes);
-    if (status.build) this.recorder.setBuild(status.build);
+    if (status.build) {
+      this.recorder.setBuild(status.build);
+      this.rpcPoller?.setBuild(status.build.release);
+    }
     if (status.refused !== undefined) this.recorder.setProbesRefused(status.refused);
   }
 
   error(type: SourceError): void {
     this.recorder.error(type);
+  }
+
+  rpc(endpoint: RpcEndpoint): void {
+    this.rpcPoller?.setEndpoint(endpoint);
   }
 
   /** SIGHUP: the certificate and key the supervisor read again; a broken pair leaves the current one serving. */
@@ -230,6 +245,7 @@ export class Pipeline implements Downstream {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.recorder.setUp(false);
+      this.rpcPoller?.stop();
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
       await this.journal?.stop();

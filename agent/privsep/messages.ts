@@ -3,6 +3,7 @@ import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import type { TlsMaterial } from '../http/tls.js';
 import type { PipelineUrls } from '../pipeline.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { AttachStatus, SourceError } from '../source/downstream.js';
 
 export type ToWorker =
@@ -10,6 +11,7 @@ export type ToWorker =
   | { t: 'status'; status: AttachStatus }
   | { t: 'error'; type: SourceError }
   | { t: 'reload'; tls: TlsMaterial }
+  | { t: 'rpc'; endpoint: RpcEndpoint }
   | { t: 'stop' };
 
 export type FromWorker =

@@ -34,7 +34,7 @@ process.on('SIGHUP', () => {});
 process.on('message', (msg: ToWorker) => handle(msg));
 
 function handle(msg: ToWorker): void {
-  if (!pipeline && (msg.t === 'status' || msg.t === 'error')) {
+  if (!pipeline && (msg.t === 'status' || msg.t === 'error' || msg.t === 'rpc')) {
     early.push(msg);
     return;
   }
@@ -62,6 +62,9 @@ function handle(msg: ToWorker): void {
       return;
     case 'error':
       pipeline?.error(msg.type);
+      return;
+    case 'rpc':
+      pipeline?.rpc(msg.endpoint);
       return;
     case 'reload':
       pipeline?.reloadTls(msg.tls);

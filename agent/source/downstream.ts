@@ -7,6 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { BuildInfo } from '../../probes/releases.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
 
 export interface AttachStatus {
   attached: boolean;
@@ -29,6 +30,8 @@ export interface Downstream {
   endStream(): void;
   status(status: AttachStatus): void;
   error(type: SourceError): void;
+  /** The rpc pack: where bitcoind's RPC is and the credential root read, or why there is none. */
+  rpc(endpoint: RpcEndpoint): void;
   /** Set by the agent: bpftrace's ready line for an attempt reached the pipeline. */
   onReady: (attempt: number) => void;
 }

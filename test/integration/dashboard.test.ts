@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { buildDashboard, DASHBOARDS, panelQueries, variableQueries } from '../../docker/grafana/dashboard.js';
 import { PACKS, selectedTracepoints } from '../../probes/catalogue.js';
+import { RPC_PACK } from '../../probes/packs.js';
 import { AgentProc, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { Prometheus } from '../helpers/prometheus.js';
@@ -98,7 +99,9 @@ scrape_configs:
         1000,
       );
 
-      const models = DASHBOARDS.map((spec) => buildDashboard(spec));
+      // The node dashboard reads bitcoind's RPC, which the simulator does not serve: a real node proves
+      // it (test/integration/bitcoind-rpc.test.ts).
+      const models = DASHBOARDS.filter((spec) => spec.pack !== RPC_PACK).map((spec) => buildDashboard(spec));
       for (const model of models) {
         for (const v of variableQueries(model)) {
           const values = await labelValues(p, v.query);
