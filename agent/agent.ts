@@ -96,7 +96,9 @@ export class Agent {
       log,
     );
     side.onReady = (attempt) => supervisor.ready(attempt);
-    const rpcAccess = rpcSelected(config.packs) ? new RpcAccess(config, (e) => side.rpc(e), log) : undefined;
+    const rpcAccess = rpcSelected(config.packs)
+      ? new RpcAccess(config, (e) => side.rpc(e), log, config.rpcIntervalSeconds * 1000)
+      : undefined;
     if (rpcAccess) supervisor.onTarget = (target) => rpcAccess.follow(target);
     const agent = new Agent(side, supervisor, security, log, rpcAccess);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.

@@ -96,12 +96,17 @@ export class NodeStateRecorder {
     this.store.set('rpcDuration', {}, seconds);
   }
 
-  /** A poll failed: the state is unknown, so it is absent; the failure is counted. */
-  failed(method: string, code: string, seconds: number | undefined, counted = true): void {
+  /** RPC does not answer (or is not asked: no credential since bitcoind stopped): the state is unknown, so absent. */
+  down(seconds?: number): void {
     this.forget();
     this.store.set('rpcUp', {}, 0);
     if (seconds !== undefined) this.store.set('rpcDuration', {}, seconds);
-    if (counted) this.store.add('rpcErrors', { method, code }, 1);
+  }
+
+  /** A poll failed: down, and the failure counted. */
+  failed(method: string, code: string, seconds: number): void {
+    this.down(seconds);
+    this.store.add('rpcErrors', { method, code }, 1);
   }
 
   /** RPC is off or has no credential: nothing of the pack is shown. */

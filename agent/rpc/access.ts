@@ -15,7 +15,7 @@ import type { RpcEndpoint } from './endpoint.js';
 
 export type RpcSettings = Pick<AgentConfig, 'rpcUrl' | 'rpcCookieFile' | 'rpcUser' | 'rpcPasswordFile'>;
 
-/** How often the credential's file is looked at for a new cookie. */
+/** How often, at most, the credential's file is looked at for a new cookie. */
 const WATCH_MS = 1000;
 
 /** Half a credential is refused at start-up, as the /metrics password is. */
@@ -97,6 +97,8 @@ export class RpcAccess {
     private readonly settings: RpcSettings,
     private readonly send: (endpoint: RpcEndpoint) => void,
     private readonly log: Logger,
+    /** Polls every this many ms: a new cookie is read at least as often, so a restart costs at most one poll. */
+    private readonly intervalMs = WATCH_MS,
   ) {}
 
   /** The agent follows a (new) bitcoind process: where its RPC is and what lets the agent in. */
@@ -124,7 +126,7 @@ export class RpcAccess {
       this.log.info(`RPC pack: bitcoind (pid ${pid}) is on ${rpc.network}, RPC at ${this.url} (read ${files})`);
     }
     this.refresh();
-    this.timer = setInterval(() => this.refresh(), WATCH_MS);
+    this.timer = setInterval(() => this.refresh(), Math.min(WATCH_MS, this.intervalMs));
     this.timer.unref();
   }
 

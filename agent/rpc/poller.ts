@@ -23,6 +23,8 @@ export class RpcPoller {
   /** The state the log last described: a line is written only when it changes. */
   private said = '';
   private everAnswered = false;
+  /** The URL the log last said it polls. */
+  private announced = '';
   /** The release told from the binary, and the pair (told, reported) last warned about. */
   private told?: string;
   private reported?: string;
@@ -39,14 +41,19 @@ export class RpcPoller {
     if (this.stopped) return;
     clearTimeout(this.timer);
     if (endpoint.state !== 'ready') {
+      const had = this.credential !== undefined || this.everAnswered;
       this.credential = undefined;
-      this.recorder.off();
+      // A credential gone (bitcoind stopped and removed its cookie) is RPC down; none ever had
+      // (a node that writes no cookie the agent can read, -server=0) is the pack off.
+      if (endpoint.state === 'waiting' && had) this.recorder.down();
+      else this.recorder.off();
       this.say(`${endpoint.state}:${endpoint.why}`, 'info', `RPC pack: ${endpoint.why}`);
       return;
     }
     const fresh = !this.credential || this.credential.url !== endpoint.url;
     this.credential = endpoint;
-    if (fresh) {
+    if (fresh && this.announced !== endpoint.url) {
+      this.announced = endpoint.url;
       this.log.info(
         `RPC pack: polling ${redactUrl(endpoint.url)} every ${this.intervalMs / 1000}s (credential: ${endpoint.via})`,
       );
@@ -106,7 +113,7 @@ export class RpcPoller {
   private failed(err: Error, seconds: number, credential: RpcCredential & { via: string }): void {
     if (err instanceof RpcFailure && err.code === String(RPC_IN_WARMUP)) {
       // Waited for, not counted: every start of bitcoind goes through it.
-      this.recorder.failed(err.method, err.code, seconds, false);
+      this.recorder.down(seconds);
       this.say('warmup', 'info', `RPC pack: bitcoind is warming up (${err.message}); waiting`);
       return;
     }
