@@ -35,7 +35,8 @@ export function checkRpcSettings(config: RpcSettings): void {
 
 /** Where the credential is: a file to read (and watch), or one already in hand. */
 type Source =
-  | { kind: 'cookie'; path: string }
+  /** `read` is where the agent opens it: a discovered cookie through the process's root (its mount namespace). */
+  | { kind: 'cookie'; path: string; read: string }
   | { kind: 'password-file'; user: string; path: string }
   | { kind: 'given'; user: string; password: string; via: string }
   | { kind: 'none'; why: string };
@@ -120,7 +121,7 @@ export class RpcAccess {
     }
     const url = this.settings.rpcUrl ? new URL(this.settings.rpcUrl) : undefined;
     this.url = url ? `${url.origin}${url.pathname}` : urlOf(rpc as NodeRpc);
-    this.source = this.sourceOf(url, rpc);
+    this.source = this.sourceOf(url, rpc, pid);
     if (rpc) {
       const files = rpc.confFiles.length ? rpc.confFiles.join(', ') : 'no configuration file';
       this.log.info(`RPC pack: bitcoind (pid ${pid}) is on ${rpc.network}, RPC at ${this.url} (read ${files})`);
@@ -142,9 +143,9 @@ export class RpcAccess {
     this.fileStamp = undefined;
   }
 
-  private sourceOf(url: URL | undefined, rpc: NodeRpc | undefined): Source {
+  private sourceOf(url: URL | undefined, rpc: NodeRpc | undefined, pid: number): Source {
     const s = this.settings;
-    if (s.rpcCookieFile) return { kind: 'cookie', path: s.rpcCookieFile };
+    if (s.rpcCookieFile) return { kind: 'cookie', path: s.rpcCookieFile, read: s.rpcCookieFile };
     if (s.rpcUser && s.rpcPasswordFile) return { kind: 'password-file', user: s.rpcUser, path: s.rpcPasswordFile };
     if (url?.username)
       return {
@@ -158,7 +159,8 @@ export class RpcAccess {
     if (auth.kind === 'password')
       return { kind: 'given', user: auth.user, password: auth.password, via: "bitcoind's own -rpcuser/-rpcpassword" };
     if (auth.kind === 'none') return { kind: 'none', why: auth.why };
-    return { kind: 'cookie', path: auth.path };
+    // Seen as bitcoind sees it: under systemd's ProtectHome, or in a container, the agent's own view differs.
+    return { kind: 'cookie', path: auth.path, read: `/proc/${pid}/root${auth.path}` };
   }
 
   /** Reads the credential when its file is new or changed, and tells the metrics process what changed. */
@@ -173,7 +175,8 @@ export class RpcAccess {
       this.ready(source.user, source.password, source.via);
       return;
     }
-    const now = stamp(source.path);
+    const file = source.kind === 'cookie' ? source.read : source.path;
+    const now = stamp(file);
     if (now !== undefined && now === this.fileStamp) return;
     this.fileStamp = now;
     try {
@@ -181,7 +184,7 @@ export class RpcAccess {
         this.ready(source.user, readPasswordFile(source.path, '--rpc-password-file'), `password file ${source.path}`);
         return;
       }
-      const text = readFileSync(source.path, 'utf8').trim();
+      const text = readFileSync(file, 'utf8').trim();
       const colon = text.indexOf(':');
       if (colon < 0) throw new Error('not a cookie (user:password)');
       this.ready(text.slice(0, colon), text.slice(colon + 1), `cookie ${source.path}`);
