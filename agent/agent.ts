@@ -3,6 +3,7 @@
  * (decode, record, export), either in a separate process as --user or, with --user root, in this one.
  */
 
+import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
@@ -12,6 +13,7 @@ import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
 import { WorkerHandle } from './privsep/worker-handle.js';
+import { checkRpcSettings, RpcAccess } from './rpc/access.js';
 import { BpfStats } from './source/bpf-stats.js';
 import { CostWatch } from './source/cost-watch.js';
 import { Supervisor } from './source/supervisor.js';
@@ -30,6 +32,7 @@ export class Agent {
     private readonly log: ConsoleLogger,
     private readonly cost: CostWatch,
     private readonly bpfStats?: BpfStats,
+    private readonly rpcAccess?: RpcAccess,
   ) {}
 
   /**
@@ -47,6 +50,7 @@ export class Agent {
     const binary = checkBinary(config);
     checkSecurity(config);
     checkThresholds(config);
+    checkRpcSettings(config);
     // Before any search for bitcoind: an agent started without sudo would otherwise wait forever.
     const privileges = checkPrivileges(config.user, log);
     // Read here, as root, so the password file, TLS key and certificate may be root's alone (or systemd
@@ -89,7 +93,7 @@ export class Agent {
         connectTimeUnit: config.connectTimeUnit,
         readIntervalMs: Math.round(config.mapReadIntervalSeconds * 1000),
         peerLabelLimit: config.peerLabelLimit,
-        packs: config.packs,
+        packs: tracepointPacks(config.packs),
         journal: journalOn(config),
       },
       side,
@@ -112,7 +116,11 @@ export class Agent {
       { intervalMs: config.mapReadIntervalSeconds * 1000, probeStats: bpfStats !== undefined },
     );
     cost.start();
-    const agent = new Agent(side, supervisor, security, log, cost, bpfStats);
+    const rpcAccess = rpcSelected(config.packs)
+      ? new RpcAccess(config, (e) => side.rpc(e), log, config.rpcIntervalSeconds * 1000)
+      : undefined;
+    if (rpcAccess) supervisor.onTarget = (target) => rpcAccess.follow(target);
+    const agent = new Agent(side, supervisor, security, log, cost, bpfStats, rpcAccess);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);
     // With bitcoind running, bpftrace compiles and attaches while the metrics process loads: start-up
@@ -151,6 +159,7 @@ export class Agent {
   /** Detaches every probe, then closes the endpoints and flushes the exporters; safe to call twice. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      this.rpcAccess?.stop();
       await this.supervisor.stop();
       this.cost.stop();
       // Once no program of ours runs: the statistics are the whole host's.

@@ -4,8 +4,10 @@
  * from outside (bpftrace output, HTTP clients, the collector's answers, certificate files), which is
  * why it runs as the agent's own user, without capabilities, when the agent starts as root.
  */
+
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import type { Security } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
 import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
@@ -24,8 +26,11 @@ import { JournalStore } from './journal/store.js';
 import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
 import type { Logger } from './log.js';
 import { recordCost } from './record/cost.js';
+import { NodeStateRecorder } from './record/node-state-recorder.js';
 import { Recorder } from './record/recorder.js';
 import { MetricStore } from './record/store.js';
+import type { RpcEndpoint } from './rpc/endpoint.js';
+import { RpcPoller } from './rpc/poller.js';
 import type { AttachStatus, CostSample, Downstream, SourceError } from './source/downstream.js';
 import { VERSION } from './version.js';
 
@@ -40,6 +45,7 @@ export class Pipeline implements Downstream {
   private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
   private stopped?: Promise<void>;
   private journal?: Journal;
+  private rpcPoller?: RpcPoller;
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
   onReady: (attempt: number) => void = () => {};
@@ -85,7 +91,7 @@ export class Pipeline implements Downstream {
       {
         node: config.nodeName,
         peerLabelLimit: config.peerLabelLimit,
-        packs: config.packs,
+        packs: tracepointPacks(config.packs),
         verbose: config.verbose,
         version: VERSION,
         bitcoindPath,
@@ -95,6 +101,8 @@ export class Pipeline implements Downstream {
     );
     countOtlpFailure = () => recorder.error('otlp_export');
     const pipeline = new Pipeline(provider, store, recorder, log, config);
+    if (rpcSelected(config.packs))
+      pipeline.rpcPoller = new RpcPoller(config.rpcIntervalSeconds * 1000, new NodeStateRecorder(store), log);
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
@@ -209,7 +217,10 @@ export class Pipeline implements Downstream {
   status(status: AttachStatus): void {
     this.health = status;
     this.recorder.setProbesAttached(status.probes);
-    if (status.build) this.recorder.setBuild(status.build);
+    if (status.build) {
+      this.recorder.setBuild(status.build);
+      this.rpcPoller?.setBuild(status.build.release);
+    }
     if (status.refused !== undefined) this.recorder.setProbesRefused(status.refused);
   }
 
@@ -219,6 +230,10 @@ export class Pipeline implements Downstream {
 
   cost(sample: CostSample): void {
     recordCost(this.store, sample);
+  }
+
+  rpc(endpoint: RpcEndpoint): void {
+    this.rpcPoller?.setEndpoint(endpoint);
   }
 
   /** SIGHUP: the certificate and key the supervisor read again; a broken pair leaves the current one serving. */
@@ -236,6 +251,7 @@ export class Pipeline implements Downstream {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.recorder.setUp(false);
+      this.rpcPoller?.stop();
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
       await this.journal?.stop();

@@ -68,3 +68,25 @@ export interface BuildInfo {
   /** The evidence, for the log: "20 Bitcoin Core probes, with semaphores; .rodata: FORCE_SYNC". */
   readonly toldFrom: string;
 }
+
+/**
+ * The release line of RPC's `version` integer (getnetworkinfo): 310000 -> "v31", 280100 -> "v28". A
+ * development build between releases numbers itself MAJOR.99 (299900): it is the next line, v30.
+ */
+export function releaseOfVersion(version: number): string {
+  const major = Math.floor(version / 10_000);
+  const minor = Math.floor(version / 100) % 100;
+  return `v${minor === 99 ? major + 1 : major}`;
+}
+
+/**
+ * Whether a release told from the binary ("v31", "v26–v27", "newer than v31", "unknown") contains a
+ * release line ("v28"). Unknown contains everything: it asserts nothing to disagree with.
+ */
+export function releaseContains(told: string, line: string): boolean {
+  const n = Number(/^v(\d+)$/.exec(line)?.[1]);
+  const bounds = [...told.matchAll(/v(\d+)/g)].map((m) => Number(m[1]));
+  if (!Number.isFinite(n) || bounds.length === 0) return true;
+  if (told.startsWith('newer than')) return n > (bounds[0] as number);
+  return n >= (bounds[0] as number) && n <= (bounds.at(-1) as number);
+}

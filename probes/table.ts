@@ -82,16 +82,21 @@ export function metricsTable(): string {
   for (const key of Object.keys(METRICS) as MetricKey[]) {
     const def: MetricDef = METRICS[key];
     const feeds = TRACEPOINTS.flatMap((t) => t.updates.filter((u) => u.metric === key).map((u) => ({ t, u })));
-    const from = def.self ? def.help : feeds.map(({ t, u }) => describeUpdate(t, u)).join('<br>');
-    const where = def.self
-      ? key === 'eventsProcessed' || key === 'errors'
-        ? 'agent, and in the kernel for what the kernel counts'
-        : 'agent'
-      : feeds.some(({ u }) => peerLabelOf(u))
-        ? "kernel (BPF map keyed by the peer's bytes)"
-        : feeds.some(({ u }) => bytesLabelOf(u))
-          ? "kernel (BPF map keyed by the reason's bytes, matched by the agent)"
-          : 'kernel (BPF map)';
+    const traced = def.self ? [] : feeds.map(({ t, u }) => describeUpdate(t, u));
+    const from = def.rpc ? [...traced, `RPC ${def.rpc}`].join('<br>') : def.self ? def.help : traced.join('<br>');
+    const where = def.rpc
+      ? def.self
+        ? 'bitcoind RPC (`rpc` pack)'
+        : 'kernel (BPF map); bitcoind RPC (`rpc` pack)'
+      : def.self
+        ? key === 'eventsProcessed' || key === 'errors'
+          ? 'agent, and in the kernel for what the kernel counts'
+          : 'agent'
+        : feeds.some(({ u }) => peerLabelOf(u))
+          ? "kernel (BPF map keyed by the peer's bytes)"
+          : feeds.some(({ u }) => bytesLabelOf(u))
+            ? "kernel (BPF map keyed by the reason's bytes, matched by the agent)"
+            : 'kernel (BPF map)';
     rows.push(`| \`${def.name}\` | ${typeOf(def)} | ${def.labels.join(', ')} | ${from} | ${where} |`);
   }
   return rows.join('\n');

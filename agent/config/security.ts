@@ -14,16 +14,17 @@ export interface Security {
   tls?: TlsMaterial;
 }
 
-function readPassword(path: string): string {
+/** A password file's password; the error names the flag and the file, never the content. */
+export function readPasswordFile(path: string, flag: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`--metrics-auth-password-file ${path}: cannot read it (${whyUnreadable(err)})`);
+    throw new ConfigError(`${flag} ${path}: cannot read it (${whyUnreadable(err)})`);
   }
   // Files written by editors and `echo` end in a newline that is not part of the password.
   const password = text.replace(/\r?\n$/, '');
-  if (password === '') throw new ConfigError(`--metrics-auth-password-file ${path} is empty`);
+  if (password === '') throw new ConfigError(`${flag} ${path} is empty`);
   return password;
 }
 
@@ -59,7 +60,8 @@ export function securityOf(config: AgentConfig): Security {
   checkSecurity(config);
   const out: Security = {};
   const { metricsAuthUsername: user, metricsAuthPassword: inline, metricsAuthPasswordFile: file } = config;
-  if (user !== undefined) out.auth = { username: user, password: inline ?? readPassword(file as string) };
+  if (user !== undefined)
+    out.auth = { username: user, password: inline ?? readPasswordFile(file as string, '--metrics-auth-password-file') };
   const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = config;
   if (cert !== undefined && key !== undefined) out.tls = readTls({ cert, key, clientCa });
   return out;

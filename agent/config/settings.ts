@@ -4,7 +4,7 @@
  * tables all come from here, so they cannot drift apart.
  */
 
-import { PACKS, type Pack } from '../../probes/catalogue.js';
+import { AGENT_PACKS, type AgentPack, RPC_PACK } from '../../probes/packs.js';
 import type { Aggregation, ConnectTimeUnit } from '../../probes/protocol.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 
@@ -26,7 +26,7 @@ export interface AgentConfig {
   probeStats: boolean;
   aggregation: Aggregation;
   /** Undefined: every pack, without its opt-in probes. */
-  packs?: readonly Pack[];
+  packs?: readonly AgentPack[];
   peerLabelLimit: number;
   metricsAuthUsername?: string;
   metricsAuthPassword?: string;
@@ -47,6 +47,11 @@ export interface AgentConfig {
   verySlowReconstructionMs: number;
   slowConnectMs: number;
   alertWebhookUrl?: string;
+  rpcUrl?: string;
+  rpcCookieFile?: string;
+  rpcUser?: string;
+  rpcPasswordFile?: string;
+  rpcIntervalSeconds: number;
 }
 
 /** The per-block journal is kept: not turned off, and room for at least one block. */
@@ -153,15 +158,17 @@ function oneOf<T extends string>(values: readonly T[], normalise: (s: string) =>
 }
 
 /** A comma-separated list (flag, environment) or a YAML list of pack names. */
-function packs(raw: RawValue): Pack[] {
+function packs(raw: RawValue): AgentPack[] {
   const items = (Array.isArray(raw) ? raw : String(raw).split(',')).map((p) => String(p).trim().toLowerCase());
   const named = items.filter((p) => p !== '');
-  if (named.length === 0) throw new Error(`must name at least one pack of ${PACKS.join(', ')}`);
+  if (named.length === 0) throw new Error(`must name at least one pack of ${AGENT_PACKS.join(', ')}`);
   for (const p of named) {
-    if (!(PACKS as readonly string[]).includes(p))
-      throw new Error(`has an unknown pack "${p}" (packs: ${PACKS.join(', ')})`);
+    if (!(AGENT_PACKS as readonly string[]).includes(p))
+      throw new Error(`has an unknown pack "${p}" (packs: ${AGENT_PACKS.join(', ')})`);
   }
-  return [...new Set(named)] as Pack[];
+  // The agent follows bitcoind (its restarts, its process) through bpftrace: RPC alone has nothing to follow it with.
+  if (named.every((p) => p === RPC_PACK)) throw new Error(`must name a tracepoint pack beside ${RPC_PACK}`);
+  return [...new Set(named)] as AgentPack[];
 }
 
 function milliseconds(raw: RawValue): number {
@@ -333,7 +340,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'FIBRE_PACKS',
     yaml: 'packs',
     description:
-      'tracepoint packs to attach, comma-separated: fibre, validation, net, mempool, utxocache, coin_selection (default: all of them, but utxocache:add/spent/uncache, which only a named utxocache pack attaches)',
+      "packs to run, comma-separated: the tracepoint packs fibre, validation, net, mempool, utxocache, coin_selection, and rpc (bitcoind's RPC, no tracepoints) (default: all of them, but utxocache:add/spent/uncache, which only a named utxocache pack attaches)",
     list: true,
     parse: packs,
   },
@@ -519,6 +526,50 @@ export const SETTINGS: readonly Setting[] = [
     // A URL may carry credentials or a token.
     secret: true,
     parse: httpUrl,
+  },
+  {
+    key: 'rpcUrl',
+    flag: '--rpc-url <url>',
+    env: 'FIBRE_RPC_URL',
+    yaml: 'rpc_url',
+    description:
+      "bitcoind's RPC address, e.g. http://127.0.0.1:8332/ (default: found from the traced process's options and bitcoin.conf)",
+    // A URL may carry user:password.
+    secret: true,
+    parse: httpUrl,
+  },
+  {
+    key: 'rpcCookieFile',
+    flag: '--rpc-cookie-file <path>',
+    env: 'FIBRE_RPC_COOKIE_FILE',
+    yaml: 'rpc_cookie_file',
+    description: "bitcoind's RPC cookie file (default: the one the traced bitcoind writes); read by root",
+    parse: text,
+  },
+  {
+    key: 'rpcUser',
+    flag: '--rpc-user <user>',
+    env: 'FIBRE_RPC_USER',
+    yaml: 'rpc_user',
+    description: 'RPC user name, with --rpc-password-file, instead of the cookie',
+    parse: text,
+  },
+  {
+    key: 'rpcPasswordFile',
+    flag: '--rpc-password-file <path>',
+    env: 'FIBRE_RPC_PASSWORD_FILE',
+    yaml: 'rpc_password_file',
+    description: 'file holding the password of --rpc-user (one trailing newline ignored); read by root',
+    parse: text,
+  },
+  {
+    key: 'rpcIntervalSeconds',
+    flag: '--rpc-interval <seconds>',
+    env: 'FIBRE_RPC_INTERVAL',
+    yaml: 'rpc_interval',
+    description: "seconds between polls of bitcoind's RPC (rpc pack; one batch request each)",
+    default: 15,
+    parse: seconds,
   },
 ];
 

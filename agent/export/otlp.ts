@@ -21,16 +21,11 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError, type OtlpProtocol } from '../config/settings.js';
 import type { Logger } from '../log.js';
+import { redactUrl } from '../redact-url.js';
 import { whyUnreadable } from '../unreadable.js';
 
-/** An endpoint may carry credentials (user:token@, or a token in the query); logs get neither. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  u.search = '';
-  return u.toString();
-}
+// An endpoint may carry credentials (user:token@, or a token in the query); logs get neither.
+export { redactUrl };
 
 export function readCa(path: string): Buffer {
   try {

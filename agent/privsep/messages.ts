@@ -3,6 +3,7 @@ import type { Security } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import type { TlsMaterial } from '../http/tls.js';
 import type { PipelineUrls } from '../pipeline.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { AttachStatus, CostSample, SourceError } from '../source/downstream.js';
 
 export type ToWorker =
@@ -11,6 +12,7 @@ export type ToWorker =
   | { t: 'error'; type: SourceError }
   | { t: 'cost'; sample: CostSample }
   | { t: 'reload'; tls: TlsMaterial }
+  | { t: 'rpc'; endpoint: RpcEndpoint }
   | { t: 'stop' };
 
 export type FromWorker =

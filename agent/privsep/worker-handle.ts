@@ -12,6 +12,7 @@ import type { TlsMaterial } from '../http/tls.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { metricsProcessCommand } from '../runtime.js';
 import type { AttachStatus, CostSample, Downstream, SourceError } from '../source/downstream.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -94,7 +95,13 @@ export class WorkerHandle implements Downstream {
     });
     // The secrets travel in the message, read by the supervisor: none is on a command line, and the
     // metrics process needs no access to the files.
-    const secretless = { ...config, metricsAuthPassword: undefined, metricsAuthPasswordFile: undefined };
+    const secretless = {
+      ...config,
+      metricsAuthPassword: undefined,
+      metricsAuthPasswordFile: undefined,
+      rpcUrl: undefined,
+      rpcPasswordFile: undefined,
+    };
     handle.send({ t: 'init', config: secretless, security, bitcoindPath });
     const fatal = (message: string): FromWorker => ({ t: 'fatal', message, usage: false });
     const timeout = new Promise<FromWorker>((resolve) =>
@@ -149,6 +156,11 @@ export class WorkerHandle implements Downstream {
 
   cost(sample: CostSample): void {
     this.send({ t: 'cost', sample });
+  }
+
+  /** The RPC credential travels in an IPC message, as the TLS key does: never on a command line. */
+  rpc(endpoint: RpcEndpoint): void {
+    this.send({ t: 'rpc', endpoint });
   }
 
   reloadTls(tls: TlsMaterial): void {

@@ -34,7 +34,7 @@ process.on('SIGHUP', () => {});
 process.on('message', (msg: ToWorker) => handle(msg));
 
 function handle(msg: ToWorker): void {
-  if (!pipeline && (msg.t === 'status' || msg.t === 'error' || msg.t === 'cost')) {
+  if (!pipeline && (msg.t === 'status' || msg.t === 'error' || msg.t === 'cost' || msg.t === 'rpc')) {
     early.push(msg);
     return;
   }
@@ -65,6 +65,9 @@ function handle(msg: ToWorker): void {
       return;
     case 'cost':
       pipeline?.cost(msg.sample);
+      return;
+    case 'rpc':
+      pipeline?.rpc(msg.endpoint);
       return;
     case 'reload':
       pipeline?.reloadTls(msg.tls);

@@ -75,6 +75,13 @@ export class MetricStore {
     s.seen = true;
   }
 
+  /** A counter whose total another process keeps (bitcoind's byte counts): its value is that total. */
+  setTotal<K extends KeyOfKind<'counter'>>(metric: K, labels: LabelValues<K>, value: number): void {
+    const s = this.get(metric, labels);
+    s.base[0] = value;
+    s.now.clear();
+  }
+
   /** One less, never below 0, and nothing before a value was set: as the kernel does it. */
   decrement<K extends KeyOfKind<'gauge'>>(metric: K, labels: LabelValues<K>, by: number): void {
     const s = this.get(metric, labels);

@@ -8,6 +8,7 @@
 import type { Writable } from 'node:stream';
 import type { AgentProcess } from '../../probes/metrics.js';
 import type { BuildInfo } from '../../probes/releases.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
 
 export interface AttachStatus {
   attached: boolean;
@@ -41,6 +42,8 @@ export interface Downstream {
   status(status: AttachStatus): void;
   error(type: SourceError): void;
   cost(sample: CostSample): void;
+  /** The rpc pack: where bitcoind's RPC is and the credential root read, or why there is none. */
+  rpc(endpoint: RpcEndpoint): void;
   /** Set by the agent: bpftrace's ready line for an attempt reached the pipeline. */
   onReady: (attempt: number) => void;
 }

@@ -76,6 +76,10 @@ export class Supervisor {
   private attempt = 0;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** The process last told to onTarget. */
+  private followed = 0;
+  /** Called with each bitcoind process the supervisor attaches to (the first, and every restart). */
+  onTarget: (pid: number) => void = () => {};
   /** What the log last said of the binary: said again only when it changes (an upgrade in place). */
   private told?: { release: string; refused: string };
   /** The bpftrace whose probes are attached, for the probes' run statistics. */
@@ -146,6 +150,10 @@ export class Supervisor {
     // Keep the previous start time if the process is already gone: 0 would make every older
     // process of the binary look like a restart of it.
     this.target = { pid, start: startTimeOf(pid) ?? this.target.start };
+    if (pid !== this.followed) {
+      this.followed = pid;
+      this.onTarget(pid);
+    }
     const { bpftrace, binary, boundTo } = this.options;
     // The probes, their argument locations and the release come from the binary itself: no `bpftrace
     // -l` run, and bitcoind is never executed.

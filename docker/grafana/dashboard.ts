@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { FIBRE } from './fibre.js';
 import { MEMPOOL } from './mempool.js';
+import { NODE } from './node.js';
 import { P2P } from './p2p.js';
 import { buildFrom, type DashboardSpec } from './panels.js';
 import { UTXOCACHE } from './utxocache.js';
@@ -20,7 +21,7 @@ import { WALLET } from './wallet.js';
 export { DATASOURCE_UID, type DashboardSpec } from './panels.js';
 
 /** Every dashboard, the FIBRE one (the stack's home dashboard) first. */
-export const DASHBOARDS: readonly DashboardSpec[] = [FIBRE, VALIDATION, P2P, MEMPOOL, UTXOCACHE, WALLET];
+export const DASHBOARDS: readonly DashboardSpec[] = [FIBRE, VALIDATION, P2P, MEMPOOL, UTXOCACHE, WALLET, NODE];
 
 /** Builds a dashboard model (a plain JSON-serialisable object); the FIBRE one by default. */
 export function buildDashboard(spec: DashboardSpec = FIBRE): dashboard.Dashboard {

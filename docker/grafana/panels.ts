@@ -17,8 +17,8 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import type { Pack } from '../../probes/catalogue.js';
 import { METRICS } from '../../probes/metrics.js';
+import type { AgentPack } from '../../probes/packs.js';
 
 export const DATASOURCE_UID = 'fibre-prometheus';
 /** The tag every dashboard of the agent has: their links menu lists the dashboards with it. */
@@ -347,7 +347,7 @@ export interface DashboardSpec {
   title: string;
   description: string;
   /** The pack whose metrics it shows (the FIBRE dashboard: `fibre`). */
-  pack: Pack;
+  pack: AgentPack;
   /** Where the generated JSON lives, relative to the repository root. */
   path: string;
   tags: string[];

@@ -17,19 +17,25 @@ export class RegtestNode {
     private readonly cliArgs: string[],
     private readonly cli: string,
     readonly datadir: string,
+    readonly rpcport: number,
   ) {}
 
-  /** A new node, or (with `datadir`) the same node started again on its chain; `extra`: more options. */
+  /**
+   * A new node, or (with `datadir`) the same node started again on its chain; `extra`: more options.
+   * With `cookie`, RPC takes bitcoind's cookie (as a node left at its defaults does), not a password;
+   * `conf` is a -conf both bitcoind and bitcoin-cli are given; `rpcport` keeps a port across restarts.
+   */
   static async start(
     bitcoind: string,
     datadir = mkdtempSync(join(tmpdir(), 'fibre-regtest-')),
     extra: readonly string[] = [],
     cli = process.env.BITCOIN_CLI_EXE,
+    o: { cookie?: boolean; conf?: string; rpcport?: number } = {},
   ): Promise<RegtestNode> {
     if (!cli) throw new Error('BITCOIN_CLI_EXE is not set (.ci/run sets it beside BITCOIND_EXE)');
-    const rpcport = await freePort();
+    const rpcport = o.rpcport ?? (await freePort());
     const port = await freePort();
-    const auth = ['-rpcuser=test', '-rpcpassword=test'];
+    const auth = [...(o.cookie ? [] : ['-rpcuser=test', '-rpcpassword=test']), ...(o.conf ? [`-conf=${o.conf}`] : [])];
     const child = spawn(
       bitcoind,
       [
@@ -54,6 +60,7 @@ export class RegtestNode {
       ['-regtest', `-datadir=${datadir}`, `-rpcport=${rpcport}`, ...auth],
       cli,
       datadir,
+      rpcport,
     );
     await withTimeout(node.rpc('-rpcwait', 'getblockcount'), 60_000, 'bitcoind did not answer RPC');
     return node;

@@ -26,7 +26,7 @@ const SAMPLES: Record<string, [string, string, string]> = {
   mapReadIntervalSeconds: ['0.5', '2', '3'],
   probeStats: ['true', 'false', 'true'],
   aggregation: ['events', 'kernel', 'events'],
-  packs: ['fibre,net', 'mempool', 'validation,utxocache'],
+  packs: ['fibre,net', 'mempool,rpc', 'validation,utxocache'],
   peerLabelLimit: ['10', '20', '30'],
   metricsAuthUsername: ['flaguser', 'envuser', 'fileuser'],
   metricsAuthPassword: ['flagpass', 'envpass', 'filepass'],
@@ -40,6 +40,11 @@ const SAMPLES: Record<string, [string, string, string]> = {
   otlpIntervalSeconds: ['5', '2500', '30'],
   otlpCa: ['/flag/ca.crt', '/env/ca.crt', '/file/ca.crt'],
   user: ['flaguser', 'envuser', 'fileuser'],
+  rpcUrl: ['http://127.0.0.1:1/', 'http://127.0.0.1:2/', 'http://127.0.0.1:3/'],
+  rpcCookieFile: ['/flag/.cookie', '/env/.cookie', '/file/.cookie'],
+  rpcUser: ['flagrpc', 'envrpc', 'filerpc'],
+  rpcPasswordFile: ['/flag/rpc.pw', '/env/rpc.pw', '/file/rpc.pw'],
+  rpcIntervalSeconds: ['0.5', '30', '60'],
   journal: ['false', 'true', 'false'],
   journalBlocks: ['5', '6', '7'],
   journalPath: ['/flag/j.sqlite', '/env/j.sqlite', '/file/j.sqlite'],
@@ -73,9 +78,12 @@ test('packs: a list in YAML or comma-separated, names checked, duplicates droppe
   assert.deepEqual(packs({}, { FIBRE_PACKS: ' fibre , validation ' }), ['fibre', 'validation']);
   assert.throws(
     () => packs({}, { FIBRE_PACKS: 'fibre,p2p' }),
-    /unknown pack "p2p" \(packs: fibre, validation, net, mempool, utxocache, coin_selection\)/,
+    /unknown pack "p2p" \(packs: fibre, validation, net, mempool, utxocache, coin_selection, rpc\)/,
   );
   assert.throws(() => packs({}, { FIBRE_PACKS: ',' }), /at least one pack/);
+  // rpc is a pack name like the others, but the agent follows bitcoind through a tracepoint pack.
+  assert.deepEqual(packs({}, { FIBRE_PACKS: 'net,rpc' }), ['net', 'rpc']);
+  assert.throws(() => packs({}, { FIBRE_PACKS: 'rpc' }), /a tracepoint pack beside rpc/);
 });
 
 test('OpenTelemetry variables: the generic endpoint gets /v1/metrics, the interval is in ms, the signal-specific one wins', () => {

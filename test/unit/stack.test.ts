@@ -31,7 +31,7 @@ const COMPOSE = 'docker/docker-compose.yml';
 const ENV_EXAMPLE = 'docker/.env.example';
 const PROM_CONFIG = 'docker/prometheus/prometheus.yml';
 /** The rule files Prometheus loads, each with its promtool unit tests beside it (NAME.test.yml). */
-const RULE_FILES = ['rules/fibre.yml', 'rules/bitcoin-core.yml'];
+const RULE_FILES = ['rules/fibre.yml', 'rules/bitcoin-core.yml', 'rules/bitcoin-node.yml'];
 const RULES = RULE_FILES.map((f) => `docker/prometheus/${f}`);
 const RULE_TESTS = RULES.map((f) => f.replace(/\.yml$/, '.test.yml'));
 

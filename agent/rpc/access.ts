@@ -1,0 +1,209 @@
+/**
+ * The rpc pack's privileged half, in the root supervisor: for each bitcoind process the agent
+ * follows, where its RPC is (the settings, else discovery from /proc/PID and its configuration files)
+ * and the credential (the cookie, a password file, or the password bitcoind itself was given), read
+ * as root and handed to the metrics process as an RpcEndpoint. It watches the credential's file, so a
+ * cookie bitcoind writes anew at each start is read again as soon as it changes.
+ */
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readPasswordFile } from '../config/security.js';
+import { type AgentConfig, ConfigError } from '../config/settings.js';
+import type { Logger } from '../log.js';
+import { whyUnreadable } from '../unreadable.js';
+import { discover, type NodeRpc, type ProcessView } from './discovery.js';
+import type { RpcEndpoint } from './endpoint.js';
+
+export type RpcSettings = Pick<AgentConfig, 'rpcUrl' | 'rpcCookieFile' | 'rpcUser' | 'rpcPasswordFile'>;
+
+/** How often, at most, the credential's file is looked at for a new cookie. */
+const WATCH_MS = 1000;
+
+/** Half a credential is refused at start-up, as the /metrics password is. */
+export function checkRpcSettings(config: RpcSettings): void {
+  const { rpcUser: user, rpcPasswordFile: file, rpcCookieFile: cookie } = config;
+  if ((user === undefined) !== (file === undefined)) {
+    throw new ConfigError(
+      user !== undefined
+        ? '--rpc-user is set without --rpc-password-file: set both, or neither'
+        : '--rpc-password-file is set without --rpc-user: set both, or neither',
+    );
+  }
+  if (user !== undefined && cookie !== undefined)
+    throw new ConfigError('give either --rpc-cookie-file or --rpc-user with --rpc-password-file, not both');
+  if (file !== undefined) readPasswordFile(file, '--rpc-password-file');
+}
+
+/** Where the credential is: a file to read (and watch), or one already in hand. */
+type Source =
+  /** `read` is where the agent opens it: a discovered cookie through the process's root (its mount namespace). */
+  | { kind: 'cookie'; path: string; read: string }
+  | { kind: 'password-file'; user: string; path: string }
+  | { kind: 'given'; user: string; password: string; via: string }
+  | { kind: 'none'; why: string };
+
+/** What the process looks like from /proc: its options, directory and home, its files seen from its own root. */
+export function processView(pid: number): ProcessView {
+  const proc = `/proc/${pid}`;
+  const args = readFileSync(`${proc}/cmdline`, 'utf8').split('\0').slice(1, -1);
+  const cwd = readlinkSync(`${proc}/cwd`);
+  // The process's files as it sees them (another mount namespace, a container): through its root.
+  const root = `${proc}/root`;
+  const readFile = (path: string) => {
+    try {
+      return readFileSync(`${root}${path}`, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return { args, cwd, home: homeOf(proc, readFile), readFile };
+}
+
+function homeOf(proc: string, readFile: (path: string) => string | undefined): string | undefined {
+  try {
+    const env = readFileSync(`${proc}/environ`, 'utf8').split('\0');
+    const home = env.find((v) => v.startsWith('HOME='));
+    if (home) return home.slice(5);
+  } catch {
+    // Unreadable environment: the passwd entry says.
+  }
+  const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`${proc}/status`, 'utf8'))?.[1];
+  const entry = (readFile('/etc/passwd') ?? '').split('\n').find((l) => l.split(':')[2] === uid);
+  return entry?.split(':')[5];
+}
+
+function urlOf(rpc: NodeRpc): string {
+  const host = rpc.host.includes(':') ? `[${rpc.host}]` : rpc.host;
+  return `http://${host}:${rpc.port}/`;
+}
+
+/** The bits of a file's identity that change when it is written anew. */
+function stamp(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export class RpcAccess {
+  private timer?: NodeJS.Timeout;
+  private source?: Source;
+  private url = '';
+  private sent = '';
+  private fileStamp?: string;
+  private closed = false;
+
+  constructor(
+    private readonly settings: RpcSettings,
+    private readonly send: (endpoint: RpcEndpoint) => void,
+    private readonly log: Logger,
+    /** Polls every this many ms: a new cookie is read at least as often, so a restart costs at most one poll. */
+    private readonly intervalMs = WATCH_MS,
+  ) {}
+
+  /** The agent follows a (new) bitcoind process: where its RPC is and what lets the agent in. */
+  follow(pid: number): void {
+    if (this.closed) return;
+    this.unwatch();
+    let rpc: NodeRpc | undefined;
+    try {
+      // Settings that say everything leave nothing to discover.
+      const settled = this.settings.rpcUrl && (this.settings.rpcCookieFile || this.settings.rpcUser);
+      if (!settled) rpc = discover(processView(pid));
+    } catch (err) {
+      this.deliver({ state: 'waiting', why: `cannot read bitcoind's options (pid ${pid}): ${(err as Error).message}` });
+      return;
+    }
+    if (rpc && !rpc.server && !this.settings.rpcUrl) {
+      this.deliver({ state: 'off', why: `bitcoind (pid ${pid}) runs with -server=0: RPC is off, nothing to poll` });
+      return;
+    }
+    const url = this.settings.rpcUrl ? new URL(this.settings.rpcUrl) : undefined;
+    this.url = url ? `${url.origin}${url.pathname}` : urlOf(rpc as NodeRpc);
+    this.source = this.sourceOf(url, rpc, pid);
+    if (rpc) {
+      const files = rpc.confFiles.length ? rpc.confFiles.join(', ') : 'no configuration file';
+      this.log.info(`RPC pack: bitcoind (pid ${pid}) is on ${rpc.network}, RPC at ${this.url} (read ${files})`);
+    }
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), Math.min(WATCH_MS, this.intervalMs));
+    this.timer.unref();
+  }
+
+  /** The agent stops: no more reads, whatever the supervisor still does. */
+  stop(): void {
+    this.closed = true;
+    this.unwatch();
+  }
+
+  private unwatch(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.fileStamp = undefined;
+  }
+
+  private sourceOf(url: URL | undefined, rpc: NodeRpc | undefined, pid: number): Source {
+    const s = this.settings;
+    if (s.rpcCookieFile) return { kind: 'cookie', path: s.rpcCookieFile, read: s.rpcCookieFile };
+    if (s.rpcUser && s.rpcPasswordFile) return { kind: 'password-file', user: s.rpcUser, path: s.rpcPasswordFile };
+    if (url?.username)
+      return {
+        kind: 'given',
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        via: 'the user and password in --rpc-url',
+      };
+    const auth = rpc?.auth;
+    if (!auth) return { kind: 'none', why: 'no credential: set --rpc-cookie-file or --rpc-user' };
+    if (auth.kind === 'password')
+      return { kind: 'given', user: auth.user, password: auth.password, via: "bitcoind's own -rpcuser/-rpcpassword" };
+    if (auth.kind === 'none') return { kind: 'none', why: auth.why };
+    // Seen as bitcoind sees it: under systemd's ProtectHome, or in a container, the agent's own view differs.
+    return { kind: 'cookie', path: auth.path, read: `/proc/${pid}/root${auth.path}` };
+  }
+
+  /** Reads the credential when its file is new or changed, and tells the metrics process what changed. */
+  private refresh(): void {
+    const source = this.source;
+    if (!source) return;
+    if (source.kind === 'none') {
+      this.deliver({ state: 'off', why: `cannot authenticate to bitcoind's RPC: ${source.why}` });
+      return;
+    }
+    if (source.kind === 'given') {
+      this.ready(source.user, source.password, source.via);
+      return;
+    }
+    const file = source.kind === 'cookie' ? source.read : source.path;
+    const now = stamp(file);
+    if (now !== undefined && now === this.fileStamp) return;
+    this.fileStamp = now;
+    try {
+      if (source.kind === 'password-file') {
+        this.ready(source.user, readPasswordFile(source.path, '--rpc-password-file'), `password file ${source.path}`);
+        return;
+      }
+      const text = readFileSync(file, 'utf8').trim();
+      const colon = text.indexOf(':');
+      if (colon < 0) throw new Error('not a cookie (user:password)');
+      this.ready(text.slice(0, colon), text.slice(colon + 1), `cookie ${source.path}`);
+    } catch (err) {
+      // bitcoind writes its cookie once its RPC starts: until then there is nothing to read.
+      const why = (err as NodeJS.ErrnoException).code ? whyUnreadable(err) : (err as Error).message;
+      this.deliver({ state: 'waiting', why: `waiting for the RPC credential ${source.path} (${why})` });
+    }
+  }
+
+  private ready(username: string, password: string, via: string): void {
+    this.deliver({ state: 'ready', url: this.url, username, password, via });
+  }
+
+  /** Sends only what differs from the last message, so the metrics process sees changes only. */
+  private deliver(endpoint: RpcEndpoint): void {
+    const key = JSON.stringify(endpoint);
+    if (key === this.sent) return;
+    this.sent = key;
+    this.send(endpoint);
+  }
+}
