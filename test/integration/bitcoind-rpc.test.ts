@@ -147,7 +147,8 @@ bitcoindTest(
     let agent: AgentProc | undefined;
     let prom: Prometheus | undefined;
     try {
-      agent = await agentOn(binary, node.pid);
+      // --probe-stats: the node dashboard's cost row shows the probes' time in bitcoind (it finds RPC without help).
+      agent = await agentOn(binary, node.pid, NODE, ['--probe-stats']);
       const a = agent;
       await a.waitFor(/Waiting for FIBRE events/);
       await a.waitFor(/RPC pack: bitcoind answers/);
