@@ -22,6 +22,7 @@ import type { TlsMaterial } from './http/tls.js';
 import { Ingest } from './ingest.js';
 import { Journal } from './journal/journal.js';
 import { JournalLogs } from './journal/otlp-logs.js';
+import { SkipLog } from './journal/skipped.js';
 import { JournalStore } from './journal/store.js';
 import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
 import type { Logger } from './log.js';
@@ -45,6 +46,7 @@ export class Pipeline implements Downstream {
   private health: AttachStatus = { attached: false, probes: 0, reason: 'starting' };
   private stopped?: Promise<void>;
   private journal?: Journal;
+  private skipLog?: SkipLog;
   private rpcPoller?: RpcPoller;
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
@@ -190,6 +192,9 @@ export class Pipeline implements Downstream {
     );
     this.journal = journal;
     this.ingest.onEvent = (t, e) => journal.event(t, e);
+    const skipLog = new SkipLog(log);
+    this.skipLog = skipLog;
+    recorder.onJournalSkipped = (total) => skipLog.total(total);
     log.info(`Per-block journal: ${config.journalPath} (newest ${config.journalBlocks} blocks)`);
     if (config.alertWebhookUrl) log.info(`Slow-block alerts to ${redactUrl(config.alertWebhookUrl)}`);
   }
@@ -254,6 +259,7 @@ export class Pipeline implements Downstream {
       this.rpcPoller?.stop();
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
+      this.skipLog?.stop();
       await this.journal?.stop();
       // The final OTLP push gets a moment, not the whole export timeout: shutdown must stay under 5 s.
       const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());

@@ -422,6 +422,13 @@ export const METRICS = {
     labels: ['node', 'severity'],
     self: true,
   },
+  journalBlocksSkipped: {
+    name: 'fibre_journal_blocks_skipped_total',
+    kind: 'counter',
+    help: 'Blocks the per-block journal has no record of: beyond its budget of 20 blocks a second, the kernel printed none of their lines (every other metric still counts them)',
+    labels: ['node'],
+    self: true,
+  },
   processCpu: {
     name: 'fibre_exporter_process_cpu_seconds_total',
     kind: 'counter',

@@ -34,15 +34,31 @@ export const EVENTS_MAP = '@ev';
 /** Values no real measurement can have (a negative duration), counted in the kernel. */
 export const OUT_OF_RANGE_MAP = '@oor';
 /**
- * The journal's event lines share the perf buffer with the requests to print the maps: at most this
- * many a second, over all its probes (20 blocks of five events; mainnet has one every ten minutes), so
- * that a burst of blocks (initial sync, a reindex) can neither fill the buffer nor delay a count.
- * Beyond it blocks are missing from the journal; the counts are not affected.
+ * The journal's event lines share the perf buffer with the requests to print the maps, so the kernel
+ * keeps at most this many blocks a second for the journal (mainnet has one every ten minutes): a burst
+ * of blocks (initial sync, a reindex) can neither fill the buffer nor delay a count. The budget is per
+ * block, not per line: a block's first journal event decides, and its other probes follow, so a kept
+ * block's record is whole and a skipped one has no line at all. Skipped blocks are counted
+ * (JOURNAL_SKIPPED_MAP); the metrics count every block either way.
  */
-export const JOURNAL_LINES_PER_SECOND = 100;
-/** The second the journal's budget is for, and the lines spent in it. */
+export const JOURNAL_BLOCKS_PER_SECOND = 20;
+/** The second the journal's budget is for, and the blocks kept in it. */
 export const JOURNAL_SECOND_MAP = '@journal_sec';
-export const JOURNAL_LINES_MAP = '@journal_lines';
+export const JOURNAL_KEPT_MAP = '@journal_kept';
+/** Blocks the journal's budget skipped: fibre_journal_blocks_skipped_total. */
+export const JOURNAL_SKIPPED_MAP = '@journal_skipped';
+/** Each recent block's decision, keyed by 8 bytes of its hash: JOURNAL_KEEP or JOURNAL_SKIP. */
+export const JOURNAL_DECISION_MAP = '@journal_block';
+export const JOURNAL_KEEP = 1;
+export const JOURNAL_SKIP = 2;
+/**
+ * The decisions are forgotten oldest first, JOURNAL_RING_SIZE blocks later: the ring holds the keys
+ * in the order they came, and the position the next one takes. A block whose events span more newer
+ * blocks than this (none does: its events come within seconds) would be decided again.
+ */
+export const JOURNAL_RING_MAP = '@journal_ring';
+export const JOURNAL_RING_POS_MAP = '@journal_pos';
+export const JOURNAL_RING_SIZE = 1024;
 /** Bytes of a peer key: room for a Tor v3 address with its port. */
 export const PEER_BYTES = 128;
 

@@ -26,6 +26,7 @@ import {
   bytesLabelOf,
   divisorOf,
   EVENTS_MAP,
+  JOURNAL_SKIPPED_MAP,
   labelOrder,
   labelValues,
   metricMaps,
@@ -100,6 +101,9 @@ export class Recorder {
   /** Each map entry seen in this run of the agent -> where its value goes. */
   private readonly entries = new Map<string, ((value: number) => void) | null>();
 
+  /** fibre_journal_blocks_skipped_total's total (over every attempt), each time the kernel's count is read. */
+  onJournalSkipped?: (total: number) => void;
+
   constructor(
     private readonly store: MetricStore,
     private readonly options: RecorderOptions,
@@ -138,6 +142,7 @@ export class Recorder {
     for (const errorType of ERROR_TYPES) store.add('errors', { error_type: errorType }, 0);
     for (const severity of SEVERITIES) store.add('slowBlocks', { severity }, 0);
     store.add('eventsLost', {}, 0);
+    store.add('journalBlocksSkipped', {}, 0);
     store.set('startTime', {}, Date.now() / 1000);
     store.set('info', { version: options.version, node_name: options.node, bitcoind_path: options.bitcoindPath }, 1);
     this.setUp(true);
@@ -180,6 +185,13 @@ export class Recorder {
     if (map === EVENTS_MAP) {
       const t = TRACEPOINTS[keys[0] ?? -1];
       return t ? this.store.kernelSlot('eventsProcessed', { event_type: t.eventType }, entry, 0) : null;
+    }
+    if (map === JOURNAL_SKIPPED_MAP) {
+      const slot = this.store.kernelSlot('journalBlocksSkipped', {}, map, 0);
+      return (value) => {
+        slot(value);
+        this.onJournalSkipped?.(this.store.values(this.store.get('journalBlocksSkipped', {}))[0] as number);
+      };
     }
     if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, map, 0);
     if (!reader) return null;

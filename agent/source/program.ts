@@ -27,9 +27,16 @@ import {
   DIRTY_MAP,
   divisorOf,
   EVENTS_MAP,
-  JOURNAL_LINES_MAP,
-  JOURNAL_LINES_PER_SECOND,
+  JOURNAL_BLOCKS_PER_SECOND,
+  JOURNAL_DECISION_MAP,
+  JOURNAL_KEEP,
+  JOURNAL_KEPT_MAP,
+  JOURNAL_RING_MAP,
+  JOURNAL_RING_POS_MAP,
+  JOURNAL_RING_SIZE,
   JOURNAL_SECOND_MAP,
+  JOURNAL_SKIP,
+  JOURNAL_SKIPPED_MAP,
   keyBytes,
   labelOrder,
   labelValues,
@@ -180,13 +187,57 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
   return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
 }
 
-/** The line, printed only while this second's journal budget lasts (racing CPUs may overspend a little). */
-function withinJournalBudget(line: string): string {
+/**
+ * Statements setting $jk to 8 bytes of the block's hash (internal order bytes 0 to 7, little-endian),
+ * the key of the journal's decision. Probes pass the hash either as its 32 bytes or as display-order
+ * hex: hex digits 48 to 63 are those bytes, reversed, and turned back into them here without a branch
+ * (a digit's low four bits, plus 9 when bit 6 says it is a letter). These bytes, not the first ones:
+ * proof of work makes the last bytes of a hash zeros.
+ */
+function journalKey(probe: PresentProbe): string[] {
+  const t = probe.tracepoint;
+  const spec = probe.args[position(t, 'hash') - 1] as ReleaseArg;
+  const at = argExpression(probe, position(t, 'hash'));
+  if (spec.type === 'hash32') return [`  $jk = *(uint64*)(${at});`];
+  // One word of 8 digits into 4 bytes: nibbles, then pairs of nibbles in 16-bit lanes, then the lanes
+  // in reverse order (the hex is display order).
+  const half = (offset: number, out: string) => [
+    `  $jw = *(uint64*)($jp + ${offset});`,
+    '  $jw = ($jw & 0x0f0f0f0f0f0f0f0f) + 9 * (($jw >> 6) & 0x0101010101010101);',
+    '  $jw = (($jw & 0x000f000f000f000f) << 4) | (($jw >> 8) & 0x000f000f000f000f);',
+    `  ${out} = (($jw >> 48) & 0xff) | (($jw >> 24) & 0xff00) | ($jw & 0xff0000) | (($jw & 0xff) << 24);`,
+  ];
+  return [`  $jp = (uint64)(${at});`, ...half(48, '$jk'), ...half(56, '$jl'), '  $jk = ($jk << 32) | $jl;'];
+}
+
+/**
+ * A journal-only line, printed for the blocks the journal keeps. A block's first journal event decides
+ * (within this second's budget: keep; beyond it: skip, and count the block), and the block's later
+ * events follow the decision, so a kept block's record is whole. The decision is remembered for the
+ * next JOURNAL_RING_SIZE blocks. Racing CPUs may keep a block or two beyond the budget, and two blocks
+ * first seen at the same moment on two CPUs may share a ring position, leaving one decision to stay in
+ * its map (which has room for thousands).
+ */
+function journalLine(probe: PresentProbe, line: string): string {
+  const d = JOURNAL_DECISION_MAP;
   return [
-    '  $sec = nsecs / 1000000000;',
-    `  if (${JOURNAL_SECOND_MAP} != $sec) { ${JOURNAL_SECOND_MAP} = $sec; ${JOURNAL_LINES_MAP} = 0; }`,
-    `  if (${JOURNAL_LINES_MAP} < ${JOURNAL_LINES_PER_SECOND}) {`,
-    `    ${JOURNAL_LINES_MAP} = ${JOURNAL_LINES_MAP} + 1;`,
+    ...journalKey(probe),
+    `  $jd = ${d}[$jk];`,
+    '  if ($jd == 0) {',
+    '    $sec = nsecs / 1000000000;',
+    `    if (${JOURNAL_SECOND_MAP} != $sec) { ${JOURNAL_SECOND_MAP} = $sec; ${JOURNAL_KEPT_MAP} = 0; }`,
+    `    $jr = ${JOURNAL_RING_POS_MAP};`,
+    `    ${JOURNAL_RING_POS_MAP} = ($jr + 1) % ${JOURNAL_RING_SIZE};`,
+    // The decision this position held is the oldest: forgotten for the new one.
+    `    $jo = ${JOURNAL_RING_MAP}[$jr];`,
+    `    delete(${d}[$jo]);`,
+    `    ${JOURNAL_RING_MAP}[$jr] = $jk;`,
+    `    $jd = ${JOURNAL_SKIP};`,
+    `    if (${JOURNAL_KEPT_MAP} < ${JOURNAL_BLOCKS_PER_SECOND}) { ${JOURNAL_KEPT_MAP} = ${JOURNAL_KEPT_MAP} + 1; $jd = ${JOURNAL_KEEP}; }`,
+    `    else { ${JOURNAL_SKIPPED_MAP} = count(); ${DIRTY_MAP} = 1; }`,
+    `    ${d}[$jk] = $jd;`,
+    '  }',
+    `  if ($jd == ${JOURNAL_KEEP}) {`,
     `  ${line}`,
     '  }',
   ].join('\n');
@@ -413,10 +464,11 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const attach = `usdt:${options.binary}:${provider}:${name}`;
     let own: string | undefined;
     if (printsLine(t, options.aggregation, options.verbose, options.journal)) {
-      // A line only the journal asked for is within its budget; --verbose and per-event lines are not.
-      const line = printsEvents(t, options.aggregation, options.verbose)
-        ? eventLine(probe, options)
-        : withinJournalBudget(eventLine(probe, options));
+      // A line only the journal asked for is within its budget of blocks; --verbose and per-event
+      // lines are not (with either, every journal probe prints every event: nothing is skipped).
+      const journalOnly = !printsEvents(t, options.aggregation, options.verbose);
+      const line = journalOnly ? journalLine(probe, eventLine(probe, options)) : eventLine(probe, options);
+      if (journalOnly) w.maps.add(JOURNAL_SKIPPED_MAP);
       // Beside a peer-keyed map update the line gets a program of its own: each has 512 bytes of BPF
       // stack, and a journal line's strings (a hash, a 128-byte peer) do not fit beside that key. Only
       // there: every further program widens the moment at attach when a probe fires uncounted.
@@ -432,5 +484,8 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const prints = [...w.maps].map((m) => `print(${m});`).join(' ');
     parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${prints} } }`);
   }
+  // The decisions are the program's own bookkeeping: not printed with the maps when bpftrace exits.
+  if (w.maps.has(JOURNAL_SKIPPED_MAP))
+    parts.push(`END { clear(${JOURNAL_DECISION_MAP}); clear(${JOURNAL_RING_MAP}); }`);
   return `${parts.join('\n')}\n`;
 }

@@ -242,19 +242,25 @@ const agentRow: Row = {
       'Events processed by type',
       'Tracepoint events the agent recorded per second, by event type.',
       [{ expr: agentRate('node_name, event_type', M.eventsProcessed), legend: '{{node_name}} {{event_type}}' }],
-      { unit: 'ops', width: 8, min: 0, axisLabel: 'events/s' },
+      { unit: 'ops', width: 6, min: 0, axisLabel: 'events/s' },
     ),
     series(
       'Errors by type',
       'Errors the agent survived per second, by kind (decode, line_too_long, bpftrace_exit, ...).',
       [{ expr: agentRate('node_name, error_type', M.errors), legend: '{{node_name}} {{error_type}}' }],
-      { unit: 'ops', width: 8, min: 0, axisLabel: 'errors/s' },
+      { unit: 'ops', width: 6, min: 0, axisLabel: 'errors/s' },
     ),
     series(
       'Events lost',
       'Events the kernel dropped before bpftrace read them (perf buffer full), per second. Raise --perf-buffer-pages if this is not 0.',
       [{ expr: agentRate('node_name', M.eventsLost), legend: '{{node_name}}' }],
-      { unit: 'ops', width: 8, min: 0, axisLabel: 'events/s' },
+      { unit: 'ops', width: 6, min: 0, axisLabel: 'events/s' },
+    ),
+    series(
+      'Journal blocks skipped',
+      'Blocks the per-block journal has no record of, per second: more than 20 blocks a second came (a sync, a reindex), the most the kernel prints for the journal. The metrics count every block; the agent logs a WARNING line at most once a minute.',
+      [rateBy('node', M.journalBlocksSkipped)],
+      { unit: 'ops', width: 6, min: 0, axisLabel: 'blocks/s' },
     ),
     mergedTable(
       'Agent info',

@@ -11,6 +11,7 @@ import { classify } from '../../agent/journal/record.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { AgentProc, CLI, eventually, freePort, freshJournalPath } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
+import { assertSamples, expectedSamples } from '../helpers/expected.js';
 import { parseExposition, sample } from '../helpers/exposition.js';
 import { assertJournal, expectedRecords } from '../helpers/journal.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -52,7 +53,7 @@ async function withAgent(
 ebpfTest(
   'every journal field equals what the simulator fired: either path, one path, no detail, hostile peers',
   async () => {
-    // 15 blocks a second: within the program's budget of journal lines (20 blocks a second).
+    // 15 blocks a second: within the program's budget of 20 blocks a second.
     await withAgent(['-n', '100', '-r', '15', '-x', '-d', '-s', '7'], [], async (sim, agent) => {
       await sim.waitDone();
       const records = await journalOf(agent, 100);
@@ -100,6 +101,9 @@ ebpfTest(
         );
       }
       assert.ok(records.some((r) => r.slow === 'very_slow'));
+      // Under the budget of 20 blocks a second nothing is skipped, and nothing says so.
+      assert.equal(sample(e, 'fibre_journal_blocks_skipped_total', { node: 'journalnode' }), 0);
+      assert.doesNotMatch(agent.output, /skipped/);
       // Counting stayed in the kernel: the journal's lines did not count the events a second time.
       assert.equal(sample(e, 'bitcoin_blocks_connected_total', { node: 'journalnode' }), 100);
       assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_connected' }), 100);
@@ -166,7 +170,7 @@ ebpfTest('records survive kill -9 of the metrics process mid-write and an agent 
   // (the package's test creates and removes it), and the second must write what the first wrote.
   const env = { FIBRE_JOURNAL_PATH: path, FIBRE_USER: 'nobody' };
   const bin = buildSim('full');
-  // 15 blocks a second: 75 journal lines, within the program's budget of 100.
+  // 15 blocks a second: within the program's budget of 20.
   const first = await Sim.start(bin, ['-w', '60', '-n', '0', '-r', '15', '-s', '3', '-H', '900000']);
   const agent = await AgentProc.start(['-b', bin, '-p', String(first.pid)], env);
   let seen: BlockRecord[] = [];
@@ -219,6 +223,64 @@ ebpfTest('records survive kill -9 of the metrics process mid-write and an agent 
   assert.equal(after.count(), seen.length + 10, 'all still there after a clean stop');
   after.close();
 });
+
+ebpfTest(
+  'a burst of 20,000 blocks: each block journaled whole or counted as skipped, and said so; every metric exact',
+  async (t) => {
+    // As fast as the simulator fires (a second or two): far beyond the budget of 20 blocks a second.
+    await withAgent(['-n', '20000', '-s', '21'], [], async (sim, agent) => {
+      await sim.waitDone(120_000);
+      const fired = expectedRecords(sim.events);
+      assert.equal(fired.size, 20_000);
+      const expected = expectedSamples(sim.events, 'journalnode');
+      const { records, skipped } = await eventually(
+        async () => {
+          const text = await agent.metrics();
+          // The journal's decisions cost the counts nothing: every metric as fired.
+          assertSamples(text, expected);
+          const skipped = sample(parseExposition(text), 'fibre_journal_blocks_skipped_total', {
+            node: 'journalnode',
+          }) as number;
+          const records = await blocks(agent);
+          // Every block fired is either in the journal or counted as skipped, never both, never neither.
+          assert.equal(records.length + skipped, 20_000, `${records.length} journaled + ${skipped} skipped`);
+          return { records, skipped };
+        },
+        30_000,
+        500,
+      );
+      t.diagnostic(`${records.length} blocks journaled, ${skipped} skipped`);
+      assert.ok(skipped > 0, 'the burst went past the budget');
+      assert.ok(records.length >= 20, `${records.length} blocks journaled: at least one second's budget`);
+      // Each journaled block is whole: every field of every probe that fired for it, as fired.
+      for (const r of records) {
+        const want = fired.get(r.hash);
+        assert.ok(want, `record ${r.hash} is a block the simulator fired`);
+        const got = Object.fromEntries(Object.keys(want).map((k) => [k, r[k as keyof typeof want]]));
+        assert.deepEqual(got, want, `block ${r.height} ${r.hash}`);
+      }
+      // Blocks of all five journal probes are among them (their hashes come as hex and as bytes).
+      assert.ok(
+        records.some((r) => r.chunks_used !== null && r.missing_tx_count !== null && r.udp_ns !== null),
+        'a block with every probe',
+      );
+      const e = parseExposition(await agent.metrics());
+      assert.equal(sample(e, 'fibre_exporter_events_lost_total'), 0);
+      assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'decode' }), 0);
+      // Said once at once (later skips wait a minute): how many, and why.
+      const told = [
+        ...agent.output.matchAll(
+          /\[WARNING\] fibre-agent: Journal: (\d+) blocks skipped \((\d+) since the agent started\): more than 20 blocks a second came/g,
+        ),
+      ];
+      assert.equal(told.length, 1, agent.output);
+      const [, first, total] = told[0] as RegExpMatchArray;
+      assert.equal(first, total);
+      assert.ok(Number(first) > 0 && Number(first) <= skipped, `told ${first} of ${skipped}`);
+    });
+  },
+  240_000,
+);
 
 ebpfTest('the journal keeps the newest --journal-blocks blocks; --no-journal serves none', async () => {
   await withAgent(['-n', '30', '-r', '15', '-s', '9'], ['--journal-blocks', '7'], async (sim, agent) => {

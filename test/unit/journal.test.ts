@@ -14,6 +14,7 @@ import { blocksPage, escapeHtml } from '../../agent/journal/html.js';
 import { logsUrl } from '../../agent/journal/otlp-logs.js';
 import { type BlockRecord, classify, emptyRecord } from '../../agent/journal/record.js';
 import { checkThresholds } from '../../agent/journal/setup.js';
+import { SkipLog } from '../../agent/journal/skipped.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { webhookTarget } from '../../agent/journal/webhook.js';
 import { TRACEPOINTS } from '../../probes/catalogue.js';
@@ -253,4 +254,42 @@ test('fibre-agent blocks reads the file the agent writes (flag, environment, con
   const missing = cli(['--journal-path', join(dir, 'none', 'j.sqlite')]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^fibre-agent: error: cannot read the journal .*none\/j\.sqlite: .+\n$/);
+});
+
+test('skipped blocks are told at once, then at most once a minute, all of them, and never when none were skipped', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 1_000_000;
+  const lines: string[] = [];
+  const skips = new SkipLog({ warn: (line: string) => lines.push(line) }, 60_000, () => now);
+  skips.total(0);
+  assert.equal(lines.length, 0);
+  skips.total(3);
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0] as string,
+    /^Journal: 3 blocks skipped \(3 since the agent started\): more than 20 blocks a second/,
+  );
+  assert.match(lines[0] as string, /fibre_journal_blocks_skipped_total/);
+  // More within the minute: held back, then told together when the minute is up.
+  now += 10_000;
+  skips.total(10);
+  skips.total(40);
+  skips.total(40);
+  assert.equal(lines.length, 1);
+  now += 50_000;
+  t.mock.timers.tick(50_000);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1] as string, /^Journal: 37 blocks skipped \(40 since the agent started\)/);
+  // Nothing more skipped: no further line however long it runs; a later skip is told at once.
+  now += 120_000;
+  t.mock.timers.tick(120_000);
+  skips.total(40);
+  assert.equal(lines.length, 2);
+  skips.total(41);
+  assert.equal(lines.length, 3);
+  assert.match(lines[2] as string, /^Journal: 1 block skipped \(41 since/);
+  skips.total(42);
+  skips.stop();
+  t.mock.timers.tick(120_000);
+  assert.equal(lines.length, 3);
 });
