@@ -59,6 +59,12 @@ export class Ingest {
         this.recorder.event(d.tracepoint, d.event);
         this.onEvent?.(d.tracepoint, d.event);
         return;
+      case 'read':
+        this.recorder.beginRead(d.epoch);
+        return;
+      case 'readEnd':
+        this.recorder.endRead();
+        return;
       case 'ready':
         this.recorder.newAttempt();
         this.onReady(d.attempt);

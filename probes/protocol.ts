@@ -26,6 +26,19 @@ import { METRICS, type MetricKey } from './metrics.js';
 import { allCodes, allValues } from './semantics.js';
 
 export const READY_WORD = 'ready';
+/**
+ * A read of the maps, `read E` ... `read_end`, applied by the agent as one unit. The counts (counters
+ * and histograms) are kept twice, keyed first by an epoch, 0 or 1, which every probe reads as it fires;
+ * the read flips it and prints, so epoch E stops changing before bpftrace reads it. The agent takes
+ * only epoch E's entries from a read and keeps the other epoch's from the read before, when it was the
+ * one at rest: every metric of a read is then the kernel's counts at one instant, however long the
+ * printing takes while the probes go on firing.
+ */
+export const READ_WORD = 'read';
+export const READ_END_WORD = 'read_end';
+export const EPOCH_MAP = '@epoch';
+/** The epoch variable each probe body reads once, before its updates. */
+export const EPOCH_VAR = '$e';
 
 /** Set by every probe, cleared when the maps are printed: an idle node costs no printing at all. */
 export const DIRTY_MAP = '@dirty';
@@ -67,12 +80,18 @@ export const PEER_BYTES = 128;
  * each mechanism, and more, so a peer past the label limit is still counted (as peer="other").
  */
 export function mapKeysMax(peerLabelLimit: number): number {
-  return Math.max(4096, 8 * peerLabelLimit);
+  // Twice: each entry is kept once per epoch.
+  return 2 * Math.max(4096, 8 * peerLabelLimit);
+}
+
+/** Counts (counters, histograms) are kept per epoch; gauges hold one value, which a probe may lower. */
+export function epochKeyed(metric: MetricKey): boolean {
+  return METRICS[metric].kind !== 'gauge';
 }
 
 /**
- * The maps a metric lives in. Keys: the index of each known label's value, then the peer's bytes
- * (counters with a peer label), or (histograms) the bucket.
+ * The maps a metric lives in. Keys: the epoch (counts only), the index of each known label's value,
+ * then the peer's bytes (counters with a peer label), or (histograms) the bucket.
  */
 export function metricMaps(metric: MetricKey): { values: string; sums: string } {
   const def = METRICS[metric];

@@ -3,7 +3,7 @@
  * probes/protocol.ts. Anything else is invalid and reported as such; nothing here throws.
  */
 import { type ArgSpec, type ArgType, TRACEPOINTS, type Tracepoint } from '../../probes/catalogue.js';
-import { type Aggregation, lineArgs, READY_WORD } from '../../probes/protocol.js';
+import { type Aggregation, lineArgs, READ_END_WORD, READ_WORD, READY_WORD } from '../../probes/protocol.js';
 import { typesOf } from '../../probes/semantics.js';
 
 export type EventFields = Record<string, number | Buffer>;
@@ -12,6 +12,8 @@ export type Decoded =
   | { readonly kind: 'event'; readonly tracepoint: Tracepoint; readonly index: number; readonly event: EventFields }
   | { readonly kind: 'map'; readonly map: string; readonly key: string; readonly value: number }
   | { readonly kind: 'ready'; readonly attempt: number }
+  | { readonly kind: 'read'; readonly epoch: 0 | 1 }
+  | { readonly kind: 'readEnd' }
   | { readonly kind: 'lost'; readonly count: number }
   | { readonly kind: 'invalid'; readonly reason: string };
 
@@ -27,6 +29,7 @@ const INTEGER = /^-?[0-9]{1,20}$/;
 const HEX_BYTES = /^(?:\\x[0-9a-f]{2})+$/;
 const LOST = /^Lost ([0-9]{1,20}) events$/;
 const READY = new RegExp(`^${READY_WORD} ([0-9]{1,9})$`);
+const READ = new RegExp(`^${READ_WORD} ([01])$`);
 /** A map entry: the key text is the recorder's to read (integers, and a printed buffer for a peer). */
 const MAP = /^(@[A-Za-z_][A-Za-z0-9_]{0,63})(?:\[(.+)\])?: (-?[0-9]{1,20})$/;
 
@@ -87,6 +90,9 @@ export class Decoder {
     if (known === undefined) {
       const ready = READY.exec(line);
       if (ready) return { kind: 'ready', attempt: Number(ready[1]) };
+      const read = READ.exec(line);
+      if (read) return { kind: 'read', epoch: read[1] === '1' ? 1 : 0 };
+      if (line === READ_END_WORD) return { kind: 'readEnd' };
       const lost = LOST.exec(line);
       if (lost) return { kind: 'lost', count: Number(lost[1]) };
       return { kind: 'invalid', reason: 'unknown line' };

@@ -26,6 +26,7 @@ import {
   bytesLabelOf,
   divisorOf,
   EVENTS_MAP,
+  epochKeyed,
   JOURNAL_SKIPPED_MAP,
   labelOrder,
   labelValues,
@@ -92,6 +93,12 @@ const COMPARE: Record<Comparison, (a: number, b: number) => boolean> = {
   '>': (a, b) => a > b,
 };
 
+/** A map entry: the epoch it belongs to (maps kept per epoch), and where its value goes. */
+interface Entry {
+  epoch?: 0 | 1;
+  apply: (value: number) => void;
+}
+
 const INTEGER_KEYS = /^-?[0-9]{1,20}(?:, -?[0-9]{1,20})*$/;
 
 export class Recorder {
@@ -99,7 +106,12 @@ export class Recorder {
   private readonly maps = new Map<string, MapReader>();
   private readonly formats: Formats;
   /** Each map entry seen in this run of the agent -> where its value goes. */
-  private readonly entries = new Map<string, ((value: number) => void) | null>();
+  private readonly entries = new Map<string, Entry | null>();
+  /** Maps keyed first by the epoch. */
+  private readonly epochMaps = new Set<string>([EVENTS_MAP, OUT_OF_RANGE_MAP]);
+  /** The epoch at rest in the read being printed, if one is. */
+  private reading: 0 | 1 | undefined;
+  private readonly pending: [(value: number) => void, number][] = [];
 
   /** fibre_journal_blocks_skipped_total's total (over every attempt), each time the kernel's count is read. */
   onJournalSkipped?: (total: number) => void;
@@ -117,6 +129,7 @@ export class Recorder {
     const updates = options.aggregation === 'kernel' ? TRACEPOINTS.flatMap((t) => t.updates) : [];
     for (const update of updates) {
       const maps = metricMaps(update.metric);
+      if (epochKeyed(update.metric)) for (const m of [maps.values, maps.sums]) if (m) this.epochMaps.add(m);
       if ('observe' in update) {
         this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
         this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
@@ -158,15 +171,43 @@ export class Recorder {
     const id = `${map}[${key}`;
     let set = this.entries.get(id);
     if (set === undefined) {
-      set = this.resolve(map, key);
+      set = this.resolveEntry(map, key);
       this.entries.set(id, set);
     }
-    set?.(value);
+    if (!set) return;
+    if (this.reading === undefined) set.apply(value);
+    // The epoch being written while the read prints: its value from the last read stands.
+    else if (set.epoch === undefined || set.epoch === this.reading) this.pending.push([set.apply, value]);
+  }
+
+  /** A read of the maps begins; its entries are applied together at its end (see READ_WORD). */
+  beginRead(epoch: 0 | 1): void {
+    // A read that never ended (bpftrace stopped while printing): each value stands on its own.
+    this.endRead();
+    this.reading = epoch;
+  }
+
+  endRead(): void {
+    for (const [apply, value] of this.pending) apply(value);
+    this.pending.length = 0;
+    this.reading = undefined;
+  }
+
+  /** The entry's epoch, if its map is kept per epoch, and where its value goes. */
+  private resolveEntry(map: string, key: string): Entry | null {
+    if (!this.epochMaps.has(map)) {
+      const apply = this.resolve(map, key);
+      return apply && { apply };
+    }
+    const comma = key.indexOf(', ');
+    const epoch = comma === -1 ? key : key.slice(0, comma);
+    if (epoch !== '0' && epoch !== '1') return null;
+    const apply = this.resolve(map, comma === -1 ? '' : key.slice(comma + 2), `${map}[${key}]`);
+    return apply && { epoch: epoch === '1' ? 1 : 0, apply };
   }
 
   /** Where an entry's value goes; null for a map no metric reads (the program's own @dirty flag). */
-  private resolve(map: string, key: string): ((value: number) => void) | null {
-    const entry = `${map}[${key}]`;
+  private resolve(map: string, key: string, entry = `${map}[${key}]`): ((value: number) => void) | null {
     const reader = this.maps.get(map);
     const bytesLabel = reader?.update && reader.part === 'value' ? bytesLabelOf(reader.update) : undefined;
     let keys: number[];
@@ -193,7 +234,7 @@ export class Recorder {
         this.onJournalSkipped?.(this.store.values(this.store.get('journalBlocksSkipped', {}))[0] as number);
       };
     }
-    if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, map, 0);
+    if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, entry, 0);
     if (!reader) return null;
     const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
     const labelKeys = reader.part === 'buckets' ? keys.slice(0, -1) : keys;
@@ -240,6 +281,7 @@ export class Recorder {
 
   /** A new bpftrace attempt: its maps start from 0; what the last one counted is kept. */
   newAttempt(): void {
+    this.endRead();
     this.store.newAttempt();
   }
 

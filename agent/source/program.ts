@@ -26,7 +26,10 @@ import {
   bytesLabelOf,
   DIRTY_MAP,
   divisorOf,
+  EPOCH_MAP,
+  EPOCH_VAR,
   EVENTS_MAP,
+  epochKeyed,
   JOURNAL_BLOCKS_PER_SECOND,
   JOURNAL_DECISION_MAP,
   JOURNAL_KEEP,
@@ -47,6 +50,8 @@ import {
   printsLine,
   RATIO_NUMERATOR_MAX,
   RATIO_SCALE,
+  READ_END_WORD,
+  READ_WORD,
   READY_WORD,
   rawBound,
 } from '../../probes/protocol.js';
@@ -354,7 +359,7 @@ function kernelUpdate(
   }
   const maps = metricMaps(update.metric);
   const at = (extra: string[]) => {
-    const all = [...keys, ...extra];
+    const all = [...(epochKeyed(update.metric) ? [EPOCH_VAR] : []), ...keys, ...extra];
     return all.length ? `[${all.join(', ')}]` : '';
   };
   w.maps.add(maps.values);
@@ -402,7 +407,7 @@ function valueUpdate(
   // Each refusal counts once, and only for a value no earlier rule refused.
   const refuse = (condition: string) => {
     w.maps.add(OUT_OF_RANGE_MAP);
-    out.push(`if (${[...guards, condition].join(' && ')}) { ${OUT_OF_RANGE_MAP} = count(); }`);
+    out.push(`if (${[...guards, condition].join(' && ')}) { ${OUT_OF_RANGE_MAP}[${EPOCH_VAR}] = count(); }`);
     guards.push(`!(${condition})`);
   };
   let per: string | undefined;
@@ -456,8 +461,10 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     });
     if (options.aggregation === 'kernel') {
       // Counted here when the agent does not record the event from its line (it may still log it).
-      body.push(`  ${EVENTS_MAP}[${probe.index}] = count();`);
+      body.push(`  ${EVENTS_MAP}[${EPOCH_VAR}, ${probe.index}] = count();`);
       w.maps.add(EVENTS_MAP);
+      // Read once, before every update: all of one event's counts go to the same epoch.
+      body.unshift(`  ${EPOCH_VAR} = ${EPOCH_MAP};`);
     }
     if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
     const [provider, name] = t.probe.split(':');
@@ -482,7 +489,10 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
   }
   if (w.maps.size) {
     const prints = [...w.maps].map((m) => `print(${m});`).join(' ');
-    parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${prints} } }`);
+    // The epoch at rest from here on is the one the probes wrote until now (see READ_WORD).
+    const flip = `$rest = ${EPOCH_MAP}; ${EPOCH_MAP} = 1 - $rest;`;
+    const read = `printf("${READ_WORD} %d\\n", $rest); ${prints} printf("${READ_END_WORD}\\n");`;
+    parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${flip} ${read} } }`);
   }
   // The decisions are the program's own bookkeeping: not printed with the maps when bpftrace exits.
   if (w.maps.has(JOURNAL_SKIPPED_MAP))
