@@ -33,7 +33,7 @@ export interface ProgramSlot {
 /**
  * The probe of each uprobe program bpftrace loads for `program`, in load order: each `usdt:` block
  * once per site of its probe in the binary, the last block first. A probe may have two blocks (a
- * journal line beside a peer-keyed count): both run at each hit, so only the first one's runs count
+ * line printed beside the counts): both run at each hit, so only the first one's runs count
  * the hits, while the time of both is the probe's.
  */
 export function loadOrder(program: string, sitesOf: (probe: string) => number): ProgramSlot[] {

@@ -476,16 +476,17 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
       const journalOnly = !printsEvents(t, options.aggregation, options.verbose);
       const line = journalOnly ? journalLine(probe, eventLine(probe, options)) : eventLine(probe, options);
       if (journalOnly) w.maps.add(JOURNAL_SKIPPED_MAP);
-      // Beside a peer-keyed map update the line gets a program of its own: each has 512 bytes of BPF
-      // stack, and a journal line's strings (a hash, a 128-byte peer) do not fit beside that key. Only
-      // there: every further program widens the moment at attach when a probe fires uncounted.
-      if (t.updates.some((u) => bytesLabelOf(u) !== undefined)) own = line;
+      // Beside the counts the line gets a program of its own: each has 512 bytes of BPF stack, and a
+      // journal line's strings (a hash, a 128-byte peer) do not fit beside counts keyed by the epoch
+      // (a value read at run time, so their keys cannot be folded) or by a peer.
+      if (options.aggregation === 'kernel' || t.updates.some((u) => bytesLabelOf(u) !== undefined)) own = line;
       else body.push(line);
     }
-    if (body.length) parts.push(`${attach}\n{\n${body.join('\n')}\n}`);
-    // After the counting program: bpftrace attaches in this order, and the probe's semaphore goes up
-    // with the first attachment, so no event can fire while only the line's program is attached.
+    // The line's program first: bpftrace 0.17 attaches the blocks last first (see probe-stats.ts),
+    // and the probe's semaphore goes up with the first attachment, so the counts are attached before
+    // any event can fire and a line never speaks of an event that was not counted.
     if (own) parts.push(`${attach}\n{\n${own}\n}`);
+    if (body.length) parts.push(`${attach}\n{\n${body.join('\n')}\n}`);
   }
   if (w.maps.size) {
     const prints = [...w.maps].map((m) => `print(${m});`).join(' ');

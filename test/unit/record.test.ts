@@ -92,19 +92,36 @@ test('per event, values out of range: negative durations and times are counted, 
     assert.ok(s.value >= 0 && !Number.isNaN(s.value));
 });
 
-test('kernel maps: each read replaces the last; a new attempt keeps the previous totals, so counters never go backwards', async () => {
+test('kernel maps: each read replaces the last, whole or not at all; a new attempt keeps the previous totals, so counters never go backwards', async () => {
   const { feed, scrape } = ingestPipeline();
   const sendStart = TRACEPOINTS.findIndex((t) => t.probe === 'udp:block_send_start');
+  // Counts are keyed first by the epoch the probes wrote; a read applies only the one at rest.
   feed(
     'ready 1',
-    '@c_blocksSent: 5',
-    `@ev[${sendStart}]: 5`,
-    '@h_txPerBlock[0]: 2',
-    '@h_txPerBlock[3]: 1',
-    '@s_txPerBlock: 81',
+    'read 0',
+    '@c_blocksSent[0]: 5',
+    `@ev[0, ${sendStart}]: 5`,
+    '@h_txPerBlock[0, 0]: 2',
+    '@h_txPerBlock[0, 3]: 1',
+    '@s_txPerBlock[0]: 81',
+    'read_end',
   );
-  feed('@c_blocksSent: 7', `@ev[${sendStart}]: 7`, '@g_lastHeight: 800123', '@oor: 2', '@dirty: 0');
+  // Epoch 0 is written again while epoch 1 is read: its new value (6) waits for its own read.
+  feed(
+    'read 1',
+    '@c_blocksSent[0]: 6',
+    '@c_blocksSent[1]: 2',
+    `@ev[0, ${sendStart}]: 6`,
+    `@ev[1, ${sendStart}]: 2`,
+    '@g_lastHeight: 800123',
+    '@oor[1]: 2',
+    '@dirty: 0',
+  );
   let e = await scrape();
+  assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 5, 'nothing of a read before its end');
+  assert.equal(sample(e, 'fibre_last_block_height', { node: 'n1' }), undefined, 'not even a gauge');
+  feed('read_end');
+  e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 7, 'an absolute read, not an increment');
   assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
   assert.equal(sample(e, 'bitcoin_block_tx_count_bucket', { node: 'n1', le: '1.0' }), 2);
@@ -114,8 +131,9 @@ test('kernel maps: each read replaces the last; a new attempt keeps the previous
   assert.equal(sample(e, 'bitcoin_block_tx_count_count', { node: 'n1' }), 3);
   assert.equal(sample(e, 'bitcoin_block_tx_count_sum', { node: 'n1' }), 81);
   assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 2);
+  assert.equal(sample(e, 'fibre_last_block_height', { node: 'n1' }), 800123);
   // bpftrace was killed before printing again, and a new one starts from 0.
-  feed('ready 2', '@c_blocksSent: 1', '@h_txPerBlock[0]: 1', '@s_txPerBlock: 1');
+  feed('ready 2', 'read 0', '@c_blocksSent[0]: 1', '@h_txPerBlock[0, 0]: 1', '@s_txPerBlock[0]: 1', 'read_end');
   e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 8);
   assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
@@ -123,13 +141,17 @@ test('kernel maps: each read replaces the last; a new attempt keeps the previous
   assert.equal(sample(e, 'bitcoin_block_tx_count_sum', { node: 'n1' }), 82);
   assert.equal(sample(e, 'fibre_last_block_height', { node: 'n1' }), 800123, 'a gauge keeps its value until set again');
   assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 2);
+  // bpftrace's last print as it exits has no read around it: applied as it comes.
   feed('@g_lastHeight: 800124');
   assert.equal(sample(await scrape(), 'fibre_last_block_height', { node: 'n1' }), 800124);
+  // A read cut short by a new attempt is applied, not lost.
+  feed('read 1', '@c_blocksSent[1]: 4', 'ready 3');
+  assert.equal(sample(await scrape(), 'fibre_blocks_sent_total', { node: 'n1' }), 12);
 });
 
 test('connect time sums are nanoseconds whatever the release (the program converts older units); the kernel sum stays an exact integer', async () => {
   const ns = ingestPipeline();
-  ns.feed('ready 1', '@h_connectionDuration[2]: 1', '@s_connectionDuration: 7000000');
+  ns.feed('ready 1', 'read 0', '@h_connectionDuration[0, 2]: 1', '@s_connectionDuration[0]: 7000000', 'read_end');
   assert.equal(sample(await ns.scrape(), 'bitcoin_block_connection_duration_seconds_sum', { node: 'n1' }), 0.007);
 });
 
