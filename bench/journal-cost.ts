@@ -33,7 +33,11 @@ interface Run {
 const sim = buildSimulator('journal-cost');
 
 async function run(name: string, extra: readonly string[]): Promise<Run> {
-  const sr = await SimRun.start(sim, ['-n', String(BLOCKS), '-r', String(RATE), '-s', '7', '-w', '60', '-k', WAIT_FOR, '-l'], true);
+  const sr = await SimRun.start(
+    sim,
+    ['-n', String(BLOCKS), '-r', String(RATE), '-s', '7', '-w', '60', '-k', WAIT_FOR, '-l'],
+    true,
+  );
   const agent = await Agent.start(sim, sr.pid, [...PACKS, ...extra]);
   try {
     await agent.attached();

@@ -234,7 +234,8 @@ export class Recorder {
         this.onJournalSkipped?.(this.store.values(this.store.get('journalBlocksSkipped', {}))[0] as number);
       };
     }
-    if (map === OUT_OF_RANGE_MAP) return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, entry, 0);
+    if (map === OUT_OF_RANGE_MAP)
+      return this.store.kernelSlot('errors', { error_type: 'value_out_of_range' }, entry, 0);
     if (!reader) return null;
     const buckets = (METRICS[reader.metric] as MetricDef).buckets?.length ?? 0;
     const labelKeys = reader.part === 'buckets' ? keys.slice(0, -1) : keys;
