@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { selectedTracepoints } from '../probes/catalogue.js';
 import { Agent, buildSimulator, cpuBetween, fmt, printTable, SimRun, sleep, sumOf, treeCpu } from './harness.js';
 
@@ -32,7 +33,17 @@ interface Run {
 
 const sim = buildSimulator('journal-cost');
 
-async function run(name: string, extra: readonly string[]): Promise<Run> {
+/** Blocks the journal holds: every one it kept, as --journal-blocks is left at its default. */
+function journaledBlocks(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM blocks').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function run(name: string, extra: readonly string[], journalPath?: string): Promise<Run> {
   const sr = await SimRun.start(
     sim,
     ['-n', String(BLOCKS), '-r', String(RATE), '-s', '7', '-w', '60', '-k', WAIT_FOR, '-l'],
@@ -59,7 +70,7 @@ async function run(name: string, extra: readonly string[]): Promise<Run> {
       windowEvents: e1 - e0,
       ms: cpu.runMs,
       byRole: cpu.byRole,
-      journaled: sumOf(text, ['fibre_journal_blocks_written_total']),
+      journaled: journalPath ? journaledBlocks(journalPath) : 0,
       skipped: sumOf(text, ['fibre_journal_blocks_skipped_total']),
     };
   } finally {
@@ -70,7 +81,10 @@ async function run(name: string, extra: readonly string[]): Promise<Run> {
 }
 
 const journalPath = join(tmpdir(), `fibre-journal-cost-${process.pid}.sqlite`);
-const runs = [await run('journal off', ['--no-journal']), await run('journal on', ['--journal-path', journalPath])];
+const runs = [
+  await run('journal off', ['--no-journal']),
+  await run('journal on', ['--journal-path', journalPath], journalPath),
+];
 rmSync(journalPath, { force: true });
 console.log(`journal cost: ${RATE} blocks/s, settled ${SETTLE_S} s, window ${WINDOW_S} s, simulator ${sim}`);
 printTable(
