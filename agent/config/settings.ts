@@ -310,7 +310,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'FIBRE_MAP_READ_INTERVAL',
     yaml: 'map_read_interval',
     description:
-      'seconds between reads of the in-kernel counts (only while something changed); at most this much is lost if bpftrace is killed with SIGKILL',
+      'seconds between reads of the in-kernel counts (only while something changed); at most twice this is lost if bpftrace is killed with SIGKILL',
     default: 1,
     parse: seconds,
   },
