@@ -422,6 +422,13 @@ export const METRICS = {
     labels: ['node', 'severity'],
     self: true,
   },
+  mapFull: {
+    name: 'fibre_exporter_map_full_total',
+    kind: 'counter',
+    help: 'Counts a full BPF map could not keep under their own peer or reason: counted under the label value other instead, by map',
+    labels: ['map'],
+    self: true,
+  },
   journalBlocksSkipped: {
     name: 'fibre_journal_blocks_skipped_total',
     kind: 'counter',

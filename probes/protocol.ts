@@ -93,6 +93,16 @@ export function epochKeyed(metric: MetricKey): boolean {
  * The maps a metric lives in. Keys: the epoch (counts only), the index of each known label's value,
  * then the peer's bytes (counters with a peer label), or (histograms) the bucket.
  */
+/**
+ * A counter keyed by a string's bytes (a peer, a rejection reason) can fill its map: the kernel then
+ * refuses a new key and the count would be lost. The same amounts go to this map too, keyed by the
+ * integer keys alone (a handful of entries, which cannot fill): whatever it holds beyond the entries
+ * printed for the same keys is what the full map refused, counted as the label's `other`.
+ */
+export function allKeysMap(valuesMap: string): string {
+  return `${valuesMap}_all`;
+}
+
 export function metricMaps(metric: MetricKey): { values: string; sums: string } {
   const def = METRICS[metric];
   if (def.kind === 'histogram') return { values: `@h_${metric}`, sums: `@s_${metric}` };

@@ -23,6 +23,7 @@ import {
 } from '../../probes/metrics.js';
 import {
   type Aggregation,
+  allKeysMap,
   bytesLabelOf,
   divisorOf,
   EVENTS_MAP,
@@ -112,6 +113,14 @@ export class Recorder {
   /** The epoch at rest in the read being printed, if one is. */
   private reading: 0 | 1 | undefined;
   private readonly pending: [(value: number) => void, number][] = [];
+  /** Each counter keyed by a string's bytes: its all-keys map (see allKeysMap) -> its own map and update. */
+  private readonly allKeys = new Map<string, { values: string; update: Update }>();
+  /** What this read applied of each bytes-keyed counter, by its map and integer keys (epoch first). */
+  private readonly keyedSums = new Map<string, number>();
+  /** The all-keys totals of this read, by the same groups. */
+  private readonly keyedTotals = new Map<string, { values: string; update: Update; keys: number[]; total: number }>();
+  /** Where what a full map refused goes, by group. */
+  private readonly refusedSlots = new Map<string, (value: number) => void>();
 
   /** fibre_journal_blocks_skipped_total's total (over every attempt), each time the kernel's count is read. */
   onJournalSkipped?: (total: number) => void;
@@ -130,6 +139,10 @@ export class Recorder {
     for (const update of updates) {
       const maps = metricMaps(update.metric);
       if (epochKeyed(update.metric)) for (const m of [maps.values, maps.sums]) if (m) this.epochMaps.add(m);
+      if ('add' in update && bytesLabelOf(update)) {
+        this.allKeys.set(allKeysMap(maps.values), { values: maps.values, update });
+        if (epochKeyed(update.metric)) this.epochMaps.add(allKeysMap(maps.values));
+      }
       if ('observe' in update) {
         this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
         this.maps.set(maps.sums, { metric: update.metric, update, part: 'sum' });
@@ -150,6 +163,10 @@ export class Recorder {
           );
       }
     }
+    // Each map that can fill, at 0: its series is there before it ever fills.
+    if (options.aggregation === 'kernel')
+      for (const u of selected.flatMap((t) => t.updates))
+        if ('add' in u && bytesLabelOf(u)) store.add('mapFull', { map: metricMaps(u.metric).values }, 0);
     for (const eventType of new Set(selected.map((t) => t.eventType)))
       store.add('eventsProcessed', { event_type: eventType }, 0);
     for (const errorType of ERROR_TYPES) store.add('errors', { error_type: errorType }, 0);
@@ -191,10 +208,74 @@ export class Recorder {
     for (const [apply, value] of this.pending) apply(value);
     this.pending.length = 0;
     this.reading = undefined;
+    this.countRefused();
+  }
+
+  /**
+   * A full map refuses new keys, but its all-keys map counted every amount: the difference, group by
+   * group, goes to the label's `other` and to fibre_exporter_map_full_total. Both are totals, like
+   * every kernel count, so the difference is too.
+   */
+  private countRefused(): void {
+    for (const [group, { values, update, keys, total }] of this.keyedTotals) {
+      const refused = Math.max(0, total - (this.keyedSums.get(group) ?? 0));
+      let slot = this.refusedSlots.get(group);
+      // No series of its own until the map has refused something: "other" is not a peer.
+      if (!slot && refused === 0) continue;
+      if (!slot) {
+        const bytesLabel = bytesLabelOf(update) as string;
+        const source = (update.labels as Record<string, LabelSource<string>>)[bytesLabel] as LabelSource<string>;
+        const labels = labelsFromKeys(update, keys, OVERFLOW_PEER);
+        if (!labels) continue;
+        if (!('peer' in source)) labels[bytesLabel] = 'otherwise' in source ? source.otherwise : OVERFLOW_PEER;
+        const counted = this.store.kernelSlot(update.metric, labels, `${group}:refused`, 0);
+        const full = this.store.kernelSlot('mapFull', { map: values }, `${group}:refused`, 0);
+        slot = (value) => {
+          counted(value);
+          full(value);
+        };
+        this.refusedSlots.set(group, slot);
+      }
+      slot(refused);
+    }
+    this.keyedTotals.clear();
+    this.keyedSums.clear();
   }
 
   /** The entry's epoch, if its map is kept per epoch, and where its value goes. */
   private resolveEntry(map: string, key: string): Entry | null {
+    const entry = this.resolveOwnEntry(map, key);
+    const all = this.allKeys.get(map);
+    if (all) return entry;
+    const reader = this.maps.get(map);
+    if (!entry || !reader?.update || reader.part !== 'value' || !bytesLabelOf(reader.update)) return entry;
+    // A bytes-keyed count: what it applies is summed by its integer keys, for countRefused.
+    const integers = labelOrder(reader.update).length - 1 + (this.epochMaps.has(map) ? 1 : 0);
+    const group = `${map}[${key.split(', ').slice(0, integers).join(', ')}]`;
+    const apply = entry.apply;
+    return {
+      ...entry,
+      apply: (value) => {
+        apply(value);
+        this.keyedSums.set(group, (this.keyedSums.get(group) ?? 0) + value);
+      },
+    };
+  }
+
+  private resolveOwnEntry(map: string, key: string): Entry | null {
+    const all = this.allKeys.get(map);
+    if (all) {
+      const parts = key === '' ? [] : key.split(', ');
+      const epoch = this.epochMaps.has(map) ? parts.shift() : undefined;
+      if (epoch !== undefined && epoch !== '0' && epoch !== '1') return null;
+      const keys = parts.map(Number);
+      if (keys.some((k) => !Number.isInteger(k))) return null;
+      const group = `${all.values}[${key}]`;
+      return {
+        epoch: epoch === undefined ? undefined : epoch === '1' ? 1 : 0,
+        apply: (total) => this.keyedTotals.set(group, { ...all, keys, total }),
+      };
+    }
     if (!this.epochMaps.has(map)) {
       const apply = this.resolve(map, key);
       return apply && { apply };

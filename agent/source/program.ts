@@ -23,6 +23,7 @@ import {
 import { METRICS } from '../../probes/metrics.js';
 import {
   type Aggregation,
+  allKeysMap,
   bytesLabelOf,
   DIRTY_MAP,
   divisorOf,
@@ -375,7 +376,9 @@ function kernelUpdate(
       const width = keyBytes(source as LabelSource<string>);
       body.push(
         `${maps.values}${at([`buf(str(${arg((source as { arg: string }).arg)}, ${width}), ${width})`])} = sum(${amount});`,
+        `${allKeysMap(maps.values)}${at([])} = sum(${amount});`,
       );
+      w.maps.add(allKeysMap(maps.values));
     }
   } else if ('decrement' in update) {
     const m = `${maps.values}${at([])}`;

@@ -246,8 +246,11 @@ const agentRow: Row = {
     ),
     series(
       'Errors by type',
-      'Errors the agent survived per second, by kind (decode, line_too_long, bpftrace_exit, ...).',
-      [{ expr: agentRate('node_name, error_type', M.errors), legend: '{{node_name}} {{error_type}}' }],
+      'Errors the agent survived per second, by kind (decode, line_too_long, bpftrace_exit, ...), and counts a full BPF map could not keep under their own peer or reason (counted as other), by map.',
+      [
+        { expr: agentRate('node_name, error_type', M.errors), legend: '{{node_name}} {{error_type}}' },
+        { expr: agentRate('node_name, map', M.mapFull), legend: '{{node_name}} map full {{map}}' },
+      ],
       { unit: 'ops', width: 6, min: 0, axisLabel: 'errors/s' },
     ),
     series(

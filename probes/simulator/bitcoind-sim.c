@@ -937,7 +937,7 @@ static void sleep_s(double s) {
 static void usage(void) {
   fprintf(stderr,
           "usage: bitcoind-sim [-n BLOCKS] [-r RATE] [-s SEED] [-H HEIGHT] [-w SECS] [-k PROBES]\n"
-          "                    [-R] [-S] [-x] [-e] [-u] [-l] [-d]\n"
+          "                    [-R] [-S] [-x] [-e] [-u] [-l] [-d] [-P PEERS]\n"
           "built as Bitcoin Core release " STR(SIM_RELEASE) ", "
 #if HAVE_SEMAPHORES
           "with semaphores: a probe fires only while a tracer enables it\n"
@@ -962,16 +962,18 @@ static void usage(void) {
           "             build does anyway)\n"
           "  -l         linger after the last block until SIGTERM (SIGUSR1 reports semaphores: null on a build\n"
           "             without them)\n"
-          "  -d         udp:block_reconstruction_detail skips every third block (a block without detail)\n");
+          "  -d         udp:block_reconstruction_detail skips every third block (a block without detail)\n"
+          "  -P PEERS   block N's peers are peer-<N mod PEERS>.example:8333: PEERS distinct peers, enough to\n"
+          "             fill a tracer's peer-keyed maps\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  long blocks = 10, seed = 1, wait_s = 0, want = 4;
+  long blocks = 10, seed = 1, wait_s = 0, want = 4, distinct_peers = 0;
   int32_t height = 800000;
   double rate = 0;
   int hostile = 0, edge = 0, micros = 0, linger = 0, want_replaced = 0, skip_detail = 0, wait_go = 0, opt;
-  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:RSxeuldh")) != -1) {
+  while ((opt = getopt(argc, argv, "n:r:s:H:w:k:P:RSxeuldh")) != -1) {
     switch (opt) {
       case 'n': blocks = atol(optarg); break;
       case 'r': rate = atof(optarg); break;
@@ -993,6 +995,7 @@ int main(int argc, char **argv) {
       case 'u': micros = 1; break;
       case 'l': linger = 1; break;
       case 'd': skip_detail = 1; break;
+      case 'P': distinct_peers = atol(optarg); break;
       default: usage();
     }
   }
@@ -1068,6 +1071,13 @@ int main(int argc, char **argv) {
     }
     const char *udp_peer = peers[rnd() % npeers];
     const char *cmpct_peer = peers[rnd() % npeers];
+    char distinct[48];
+    if (distinct_peers > 0) {
+      /* After the picks above, so that a run with -P draws the same random numbers as one without. */
+      snprintf(distinct, sizeof distinct, "peer-%ld.example:8333", b % distinct_peers);
+      if (strcmp(wpeer, "n/a") != 0) wpeer = distinct;
+      udp_peer = cmpct_peer = distinct;
+    }
 
     if (unit() < 0.7 && UDP_ACTIVE(block_send_start)) {
       uint32_t to_peers = 1 + rnd() % 8;

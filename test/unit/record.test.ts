@@ -178,3 +178,32 @@ test('every counter series starts at 0 and the info gauge carries version, node 
   assert.ok(![...e.types.keys()].includes('target_info'));
   assert.ok(e.samples.every((s) => !Object.keys(s.labels).some((k) => k.startsWith('otel_scope'))));
 });
+
+test('a full map: what its all-keys map counted beyond the printed entries goes to other and fibre_exporter_map_full_total', async () => {
+  const { feed, scrape } = ingestPipeline();
+  // 5 FIBRE deliveries, of which the kernel kept 3 under their peer: the map refused 2.
+  feed('ready 1', 'read 0', '@c_deliveries[0, 0, 1.2.3.4:8333]: 3', '@c_deliveries_all[0, 0]: 5', 'read_end');
+  let e = await scrape();
+  const at = (peer: string) => sample(e, 'fibre_block_deliveries_total', { node: 'n1', mechanism: 'fibre_udp', peer });
+  assert.equal(at('1.2.3.4:8333'), 3);
+  assert.equal(at('other'), 2);
+  assert.equal(sample(e, 'fibre_exporter_map_full_total', { map: '@c_deliveries' }), 2);
+  // The other epoch: nothing refused there; epoch 0 printed again while written is not this read's.
+  feed(
+    'read 1',
+    '@c_deliveries[0, 0, 1.2.3.4:8333]: 4',
+    '@c_deliveries_all[0, 0]: 9',
+    '@c_deliveries[1, 0, 5.6.7.8:8333]: 1',
+    '@c_deliveries_all[1, 0]: 1',
+    'read_end',
+  );
+  e = await scrape();
+  assert.equal(at('5.6.7.8:8333'), 1);
+  assert.equal(at('other'), 2, 'the refused count is a total, not added again at each read');
+  assert.equal(sample(e, 'fibre_exporter_map_full_total', { map: '@c_deliveries' }), 2);
+  // Epoch 0 at rest again: 4 kept, 9 counted.
+  feed('read 0', '@c_deliveries[0, 0, 1.2.3.4:8333]: 4', '@c_deliveries_all[0, 0]: 9', 'read_end');
+  e = await scrape();
+  assert.equal(at('other'), 5);
+  assert.equal(sample(e, 'fibre_exporter_map_full_total', { map: '@c_deliveries' }), 5);
+});
