@@ -139,7 +139,7 @@ export class Agent {
       await agent.stop();
       throw err;
     }
-    log.info('Waiting for FIBRE events...');
+    log.info('Waiting for events...');
     return agent;
   }
 

@@ -41,7 +41,7 @@ async function withAgent(
   const sim = await Sim.start(bin, ['-w', '60', '-l', ...simArgs]);
   const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '-n', 'journalnode', ...agentArgs], env);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     await fn(sim, agent);
   } finally {
     await agent.stop();
@@ -171,7 +171,7 @@ ebpfTest('records survive kill -9 of the metrics process mid-write and an agent 
   const agent = await AgentProc.start(['-b', bin, '-p', String(first.pid)], env);
   let seen: BlockRecord[] = [];
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     seen = await eventually(async () => {
       const r = await blocks(agent);
       assert.ok(r.length >= 60);
