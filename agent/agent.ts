@@ -8,7 +8,7 @@ import { checkBinary } from './config/load.js';
 import { checkSecurity, type Security, securityOf } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
 import { readTls } from './http/tls.js';
-import { checkThresholds, prepareJournalDir } from './journal/setup.js';
+import { checkJournalWritable, checkThresholds, prepareJournalDir } from './journal/setup.js';
 import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
 import { checkPrivileges } from './privileges.js';
@@ -57,7 +57,10 @@ export class Agent {
     // credentials); the metrics process gets their contents over IPC, never on a command line.
     const security = securityOf(config);
     // As root, before the metrics process starts: it runs as --user and must be able to write there.
-    if (journalOn(config)) prepareJournalDir(config.journalPath, privileges.account);
+    if (journalOn(config)) {
+      prepareJournalDir(config.journalPath, privileges.account);
+      checkJournalWritable(config.journalPath, privileges.account);
+    }
     const pid = findTarget(binary, config.pid);
     log.info(
       `Configuration: bitcoind=${binary} pid=${pid ?? '(not running yet)'} node=${config.nodeName} port=${config.metricsPort} health_port=${config.healthPort}`,
@@ -139,7 +142,7 @@ export class Agent {
       await agent.stop();
       throw err;
     }
-    log.info('Waiting for FIBRE events...');
+    log.info('Waiting for events...');
     return agent;
   }
 

@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { Agent } from './agent.js';
-import { readConfigFile, resolveConfig, unknownKeys } from './config/load.js';
+import { readConfigFile, resolveConfig, resolveSettings, unknownKeys } from './config/load.js';
 import { type AgentConfig, ConfigError, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
 import { TlsError } from './http/tls.js';
@@ -155,15 +155,15 @@ async function main(argv: string[]): Promise<void> {
     .option('--journal-path <path>', 'the journal file (default: as the agent: FIBRE_JOURNAL_PATH, journal_path, ...)')
     .option('-c, --config <path>', "the agent's YAML config file, for its journal_path")
     .action((flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string; config?: string }) => {
-      // The file the agent writes: the same precedence as the agent's (flag, environment, file, default).
+      // The file the agent writes: the same precedence as the agent's (flag, environment, file,
+      // default), and only that setting: a bad value of another, which this command never reads,
+      // must not stop it.
       const fileName = flags.config ?? process.env.FIBRE_CONFIG;
       const file = fileName ? readConfigFile(fileName) : {};
-      const { journalPath } = resolveConfig({
-        flags: { journalPath: flags.journalPath },
-        env: process.env,
-        file,
-        fileName,
-      });
+      const { journalPath } = resolveSettings(
+        { flags: { journalPath: flags.journalPath }, env: process.env, file, fileName },
+        ['journalPath'],
+      );
       process.stdout.write(blocksOutput({ ...flags, journalPath }));
     });
 

@@ -78,7 +78,7 @@ const onLog = (d: string) => {
 agent.stdout?.setEncoding('utf8').on('data', onLog);
 agent.stderr?.setEncoding('utf8').on('data', onLog);
 const waitLog = (re: RegExp) => new Promise<number>((resolve) => waiters.push({ re, from: log.length, resolve }));
-await waitLog(/Waiting for FIBRE events/);
+await waitLog(/Waiting for events/);
 await sleep(2000);
 const worker = () => childrenOf(agent.pid as number).find((c) => c.comm === 'node')?.pid as number;
 const rssStart = { supervisor: rssMiB(agent.pid as number), metrics: rssMiB(worker()) };

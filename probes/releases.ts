@@ -25,10 +25,6 @@ export function inRange(release: Release, range: Range): boolean {
   return (range.from === undefined || i >= order(range.from)) && (range.to === undefined || i <= order(range.to));
 }
 
-export function releasesIn(range: Range): Release[] {
-  return RELEASES.filter((r) => inRange(r, range));
-}
-
 /** "v25", "v25–v28", "v29 and later", "up to v24". */
 export function rangeText(range: Range): string {
   const from = range.from ?? RELEASES[0];

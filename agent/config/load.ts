@@ -65,9 +65,25 @@ export function unknownKeys(file: Record<string, RawValue>): string[] {
   return Object.keys(file).filter((k) => !known.has(k));
 }
 
+/** Every setting: the agent's whole configuration, each value checked. */
 export function resolveConfig(sources: ConfigSources): AgentConfig {
+  return resolveSettings(
+    sources,
+    SETTINGS.map((s) => s.key),
+  ) as AgentConfig;
+}
+
+/**
+ * Only the settings named, with the same precedence and checks: a command that needs one setting
+ * (`fibre-agent blocks`, the journal's path) must not fail on a bad value of another it never reads.
+ */
+export function resolveSettings<K extends keyof AgentConfig>(
+  sources: ConfigSources,
+  keys: readonly K[],
+): Pick<AgentConfig, K> {
   const config: Partial<Record<keyof AgentConfig, unknown>> = {};
   for (const s of SETTINGS) {
+    if (!keys.includes(s.key as K)) continue;
     const flag = sources.flags[optionName(s)];
     const primary = sources.env[s.env];
     const fallback = s.envFallbacks?.find((f) => sources.env[f.name] !== undefined);
@@ -96,7 +112,7 @@ export function resolveConfig(sources: ConfigSources): AgentConfig {
       throw new ConfigError(`${origin}: ${shown} ${(err as Error).message}`);
     }
   }
-  return config as unknown as AgentConfig;
+  return config as Pick<AgentConfig, K>;
 }
 
 /** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */

@@ -1,5 +1,6 @@
 /** Checks and preparation of the journal that happen in the supervisor, before the metrics process starts. */
-import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type AgentConfig, ConfigError } from '../config/settings.js';
 import type { Account } from '../privsep/user.js';
@@ -18,7 +19,7 @@ export function checkThresholds(config: AgentConfig): void {
 /**
  * Makes the journal's directory the metrics process's when it is missing (created here) or is the
  * default one, and the journal's files wherever they are. A directory the operator chose and made is
- * left as it is; if --user cannot write there, the metrics process says so when it opens the file.
+ * left as it is: checkJournalWritable then says whether --user can write there.
  */
 export function prepareJournalDir(path: string, account: Account | undefined): void {
   const file = resolve(path);
@@ -41,5 +42,40 @@ export function prepareJournalDir(path: string, account: Account | undefined): v
     }
   } catch (err) {
     throw new ConfigError(`--journal-path ${path}: cannot prepare ${dir} (${(err as Error).message})`);
+  }
+}
+
+/**
+ * The metrics process creates the journal and its -wal and -shm files in the journal's directory, so
+ * it must be able to write and search there: checked at start-up, with the other settings, rather
+ * than found when the metrics process opens the file after the probes are attached. The kernel is
+ * asked as that account (setpriv, as the metrics process is started), so ACLs and read-only mounts
+ * count as they will for it.
+ */
+export function checkJournalWritable(path: string, account: Account | undefined): void {
+  const dir = dirname(resolve(path));
+  let writable: boolean;
+  if (account) {
+    const asAccount = [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', '--'];
+    const r = spawnSync('setpriv', [...asAccount, 'test', '-w', dir, '-a', '-x', dir], {
+      env: { PATH: process.env.PATH },
+      stdio: 'ignore',
+    });
+    // test answers 1 for "no"; anything else (setpriv missing) is not an answer: starting the metrics
+    // process needs setpriv too, and says so.
+    writable = r.status !== 1;
+  } else {
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      writable = true;
+    } catch {
+      writable = false;
+    }
+  }
+  if (!writable) {
+    const who = account ? `user ${account.name}` : 'root';
+    throw new ConfigError(
+      `--journal-path ${path}: ${who}, which the metrics process runs as, cannot create files in ${dir} (make the directory writable by it, choose another --journal-path, or use --no-journal)`,
+    );
   }
 }

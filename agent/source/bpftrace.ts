@@ -64,11 +64,6 @@ export function bpftraceEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
   return { ...env, ...extra };
 }
 
-/** setpriv reports a missing program as "failed to execute" with status 127. */
-export function isNotFound(err: { code?: string | number | null } | null, stderr: string): boolean {
-  return err?.code === 'ENOENT' || /failed to execute .*No such file/.test(stderr);
-}
-
 export class BpftraceProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;

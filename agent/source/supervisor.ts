@@ -7,11 +7,12 @@
  * Each attempt has its own bpftrace process; events from an attempt that was given up (timed out, or
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
-import { type Pack, selectedTracepoints, TRACEPOINTS } from '../../probes/catalogue.js';
+import { type Pack, TRACEPOINTS } from '../../probes/catalogue.js';
 import { type Aggregation, type ConnectTimeUnit, mapKeysMax } from '../../probes/protocol.js';
 import type { BuildInfo } from '../../probes/releases.js';
 import { type Semantics, unitOn } from '../../probes/semantics.js';
 import type { Logger } from '../log.js';
+import { attachReport } from './attach-report.js';
 import { BpftraceProcess, isBenignStderr } from './bpftrace.js';
 import type { CapName } from './capabilities.js';
 import type { BpftraceRun } from './cost-watch.js';
@@ -84,6 +85,8 @@ export class Supervisor {
   private told?: { release: string; refused: string };
   /** The bpftrace whose probes are attached, for the probes' run statistics. */
   private run?: BpftraceRun;
+  /** The named packs the binary lacks, as last warned: warned again only when they change. */
+  private warnedLacking?: string;
 
   constructor(
     private readonly options: SupervisorOptions,
@@ -118,7 +121,7 @@ export class Supervisor {
       if (target === undefined) throw new AttachError('shutting down');
       this.log.info(`bitcoind started (pid ${target})`);
     }
-    await this.attach(target, true);
+    await this.attach(target);
   }
 
   /** Detaches: stops bpftrace (and any attempt in flight) and waits until it is gone. */
@@ -146,7 +149,7 @@ export class Supervisor {
     return this.stderrTail.filter((l) => !isBenignStderr(l));
   }
 
-  private async attach(pid: number, first: boolean): Promise<void> {
+  private async attach(pid: number): Promise<void> {
     // Keep the previous start time if the process is already gone: 0 would make every older
     // process of the binary look like a restart of it.
     this.target = { pid, start: startTimeOf(pid) ?? this.target.start };
@@ -184,11 +187,13 @@ export class Supervisor {
         ),
       );
     }
-    if (first) {
-      for (const t of selectedTracepoints(this.options.packs)) {
-        if (!notes.has(t.probe)) this.log.warn(`Probe not in binary, not attached: ${t.probe}`);
-      }
-    }
+    const report = attachReport(
+      binary,
+      this.options.packs,
+      (probe) => notes.has(probe),
+      probes.map((p) => p.tracepoint.probe),
+    );
+    this.warnLacking(report.warnings);
     const attempt = ++this.attempt;
     const program = buildProgram(probes, {
       binary,
@@ -248,8 +253,8 @@ export class Supervisor {
     if (proc.pid !== undefined) {
       this.run = { pid: proc.pid, layout: loadOrder(program, (probe) => notes.get(probe)?.length ?? 0) };
     }
-    for (const p of probes) this.log.info(`Attached probe: ${p.tracepoint.probe}`);
-    this.log.info(`Attached ${probes.length}/${selectedTracepoints(this.options.packs).length} probes successfully`);
+    for (const p of probes) this.log.debug(`Attached probe: ${p.tracepoint.probe}`);
+    this.log.info(report.summary);
     this.setStatus({
       attached: true,
       probes: probes.length,
@@ -288,6 +293,14 @@ export class Supervisor {
     if (before?.refused !== this.told.refused) {
       for (const line of refused) this.log.warn(`Probe refused, not attached: ${line}`);
     }
+  }
+
+  /** Named packs the binary lacks: at the first attach, and again only if an upgrade in place changes them. */
+  private warnLacking(warnings: readonly string[]): void {
+    const said = warnings.join('\n');
+    if (said === this.warnedLacking) return;
+    this.warnedLacking = said;
+    for (const w of warnings) this.log.warn(w);
   }
 
   /** An explicit --connect-time-unit that disagrees with the release: connect times come out 1000 times off. */
@@ -358,7 +371,7 @@ export class Supervisor {
       const pid = this.isTarget(this.target) ? this.target.pid : await this.waitForNewProcess();
       if (pid === undefined || this.stopping) return;
       try {
-        await this.attach(pid, false);
+        await this.attach(pid);
         this.log.info(`Re-attached to bitcoind pid ${pid} after ${((Date.now() - lostAt) / 1000).toFixed(1)}s`);
         return;
       } catch (err) {

@@ -64,7 +64,7 @@ for (const real of REAL_NODES) {
       const node = await RegtestNode.start(binary, undefined, V1, cli);
       const agent = await agentOnNode(binary, node.pid, 'regtest');
       try {
-        await agent.waitFor(/Waiting for FIBRE events/);
+        await agent.waitFor(/Waiting for events/);
         const metrics = async () => parseExposition(await agent.metrics());
         const reg = { node: 'regtest' };
         assert.equal(

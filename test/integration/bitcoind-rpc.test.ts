@@ -150,7 +150,7 @@ bitcoindTest(
       // --probe-stats: the node dashboard's cost row shows the probes' time in bitcoind (it finds RPC without help).
       agent = await agentOn(binary, node.pid, NODE, ['--probe-stats']);
       const a = agent;
-      await a.waitFor(/Waiting for FIBRE events/);
+      await a.waitFor(/Waiting for events/);
       await a.waitFor(/RPC pack: bitcoind answers/);
       assert.match(
         a.output,
@@ -304,7 +304,7 @@ bitcoindTest(
         await agentOn(offBinary, off.pid as number, 'serveroff', packs),
       );
       const [wrongPw, unreachable, serverOff] = agents as [AgentProc, AgentProc, AgentProc];
-      for (const a of agents) await a.waitFor(/Waiting for FIBRE events/);
+      for (const a of agents) await a.waitFor(/Waiting for events/);
       await wrongPw.waitFor(/refused the credentials \(HTTP 401; credential: password file/);
       await unreachable.waitFor(/RPC pack: bitcoind at http:\/\/127\.0\.0\.1:\d+\/: connection refused/);
       await serverOff.waitFor(/runs with -server=0: RPC is off/);

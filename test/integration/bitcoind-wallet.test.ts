@@ -32,7 +32,7 @@ for (const real of REAL_NODES.filter((n) => n.wallet)) {
       const node = await RegtestNode.start(binary, undefined, ['-fallbackfee=0.0002'], cli);
       const agent = await agentOnNode(binary, node.pid, 'wallet');
       try {
-        await agent.waitFor(/Waiting for FIBRE events/);
+        await agent.waitFor(/Waiting for events/);
         const reg = { node: 'wallet' };
         // Three wallets, each with two mature coins at one address. Each spends once, a small amount:
         // its first attempt takes one coin; the avoid-partial-spends attempt that bitcoind makes by

@@ -22,7 +22,7 @@ ebpfTest(
     const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '-n', 'pagenode']);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       await sim.waitDone();
       const base = `http://127.0.0.1:${agent.port}`;
       const records = await eventually(async () => {

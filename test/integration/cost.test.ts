@@ -49,7 +49,7 @@ ebpfTest('--probe-stats: runs per probe equal what the simulator fired; the sysc
   const agent = await AgentProc.start(['-b', bin, '--packs', ALL_PACKS.join(','), '--probe-stats']);
   let again: AgentProc | undefined;
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     assert.equal(sysctl(), '1', 'the agent turned the statistics on');
     await sim.waitDone();
     const fired = firedPerProbe(sim);
@@ -74,7 +74,7 @@ ebpfTest('--probe-stats: runs per probe equal what the simulator fired; the sysc
     // Found on: left on.
     setSysctl('1');
     again = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '--probe-stats']);
-    await again.waitFor(/Waiting for FIBRE events/);
+    await again.waitFor(/Waiting for events/);
     assert.equal((await again.stop()).code, 0);
     assert.equal(sysctl(), '1', 'a sysctl found on stays on');
   } finally {
@@ -116,7 +116,7 @@ ebpfTest('the process metrics agree with /proc within a read interval', async ()
   const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-s', '3']);
   const agent = await AgentProc.start(['-b', bin]);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     const pids = agentPids(agent);
     // Until a sample has seen the attached bpftrace.
     await new Promise((r) => setTimeout(r, 2500));

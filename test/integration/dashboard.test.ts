@@ -31,7 +31,7 @@ ebpfTest(
       sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-k', String(semaphores), '-R', '-s', '11', '-l']);
       // --probe-stats: the cost row's probe panels have data too.
       agent = await AgentProc.start(['-b', bin, '-n', NODE, '--packs', ALL_PACKS.join(','), '--probe-stats']);
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       // Enough samples for 15s rate windows, and blocks of every kind seen in them.
       prom = await scrapingPrometheus(agent.port, 15);
       const p = prom;

@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BlockRecord } from '../../agent/journal/record.js';
 import { classify } from '../../agent/journal/record.js';
 import { JournalStore } from '../../agent/journal/store.js';
@@ -42,7 +45,7 @@ async function withAgent(
   const sim = await Sim.start(bin, ['-w', '60', '-l', ...simArgs]);
   const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '-n', 'journalnode', ...agentArgs], env);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     await fn(sim, agent);
   } finally {
     await agent.stop();
@@ -175,7 +178,7 @@ ebpfTest('records survive kill -9 of the metrics process mid-write and an agent 
   const agent = await AgentProc.start(['-b', bin, '-p', String(first.pid)], env);
   let seen: BlockRecord[] = [];
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     seen = await eventually(async () => {
       const r = await blocks(agent);
       assert.ok(r.length >= 60);
@@ -409,6 +412,44 @@ ebpfTest(
       );
     } finally {
       server.close();
+    }
+  },
+);
+
+ebpfTest(
+  'a --journal-path the metrics user cannot write in: one line and exit 2, before any probe attaches',
+  async () => {
+    const bin = buildSim('full');
+    const sim = await Sim.start(bin, ['-n', '0', '-w', '60']);
+    try {
+      // Root's alone (0700: nobody cannot even reach it), and root's but readable (0755: nobody cannot create the file there).
+      for (const mode of [0o700, 0o755]) {
+        const dir = mkdtempSync(join(tmpdir(), 'fibre-locked-'));
+        chmodSync(dir, mode);
+        const path = join(dir, 'journal.sqlite');
+        const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid)], {
+          FIBRE_JOURNAL_PATH: path,
+          FIBRE_USER: 'nobody',
+        });
+        const { code } = await agent.waitExit();
+        assert.equal(code, 2, agent.output);
+        assert.equal(
+          agent.output
+            .split('\n')
+            .filter((l) => l.startsWith('fibre-agent: error:'))
+            .join('\n'),
+          `fibre-agent: error: --journal-path ${path}: user nobody, which the metrics process runs as, cannot create files in ${dir} (make the directory writable by it, choose another --journal-path, or use --no-journal)`,
+        );
+        assert.doesNotMatch(
+          agent.output,
+          /Configuration:|Attached|Metrics side runs/,
+          'refused before the bitcoind search',
+        );
+        assert.equal(statSync(dir).uid, 0, "the operator's directory is left as it is");
+        assert.equal(statSync(dir).mode & 0o777, mode);
+      }
+    } finally {
+      await sim.stop();
     }
   },
 );

@@ -34,7 +34,7 @@ ebpfTest(
 
       await new Promise((r) => setTimeout(r, 3000));
       sim = await Sim.start(bin, ['-n', '40', '-w', '60', '-s', '5', '-l']);
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       assert.match(agent.output, new RegExp(`bitcoind started \\(pid ${sim.pid}\\)`));
       const attached = await agent.health();
       assert.equal(attached.status, 200);
@@ -81,7 +81,7 @@ ebpfTest(
         sock.on('error', reject);
       });
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       assert.match(agent.output, /Metrics side runs as [\w-]+ \(uid [1-9]/, 'the metrics process is not root');
       assert.equal(await servedCn(), 'first');
       install(second);

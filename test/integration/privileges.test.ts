@@ -23,7 +23,7 @@ ebpfTest(
     const sim = await Sim.start(bin, ['-n', '40', '-w', '60', '-s', '8', '-l']);
     const agent = await AgentProc.start(['-b', bin]);
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       const agentPid = agent.child.pid as number;
       const kids = childrenOf(agentPid);
       const worker = kids.find((k) => cmdline(k.pid).includes('privsep/worker.js'));
@@ -107,7 +107,7 @@ ebpfTest("under exactly the systemd unit's bounding set and no_new_privs, the ag
   const sim = await Sim.start(bin, ['-n', '25', '-w', '60', '-s', '13', '-l']);
   const agent = await AgentProc.start(['-b', bin], {}, ['setpriv', `--bounding-set=${bounding}`, '--no-new-privs']);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     await sim.waitDone();
     await eventually(async () => {
       const e = parseExposition(await agent.metrics());

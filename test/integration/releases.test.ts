@@ -31,7 +31,7 @@ async function run(variant: keyof typeof RELEASE_SIMS, seed: number, edge = true
   ]);
   const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '--map-read-interval', '0.2']);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     if (!semaphores) sim.go();
     await sim.waitDone();
     const unit = inRange(release, { to: 'v24' }) ? 'us' : 'ns';

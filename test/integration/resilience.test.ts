@@ -32,7 +32,7 @@ ebpfTest(
     const agent = await AgentProc.start(['-b', bin]);
     const fired: SimEvent[] = [];
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       await sim.waitDone();
       fired.push(...sim.events);
       let last = counters(
@@ -96,7 +96,7 @@ ebpfTest('bpftrace killed: counted, logged with its exit, restarted after a back
   const sim = await Sim.start(bin, ['-n', '0', '-r', '40', '-w', '60', '-s', '6', '-l']);
   const agent = await AgentProc.start(['-b', bin]);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     const bpftrace = childrenOf(agent.child.pid as number).find((p) => p.name === 'bpftrace');
     assert.ok(bpftrace);
     process.kill(bpftrace.pid, 'SIGKILL');
@@ -122,7 +122,7 @@ ebpfTest('SIGTERM: exit 0, no bpftrace left, every semaphore back to 0; a second
   const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-s', '2', '-l']);
   const agent = await AgentProc.start(['-b', bin]);
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     const bpftracePid = childrenOf(agent.child.pid as number).find((p) => p.name === 'bpftrace')?.pid;
     assert.ok(bpftracePid);
     const leaks = uprobeLeaks();
@@ -144,7 +144,7 @@ ebpfTest('SIGTERM: exit 0, no bpftrace left, every semaphore back to 0; a second
     );
 
     const again = await AgentProc.start(['-b', bin]);
-    await again.waitFor(/Waiting for FIBRE events/);
+    await again.waitFor(/Waiting for events/);
     again.child.kill('SIGTERM');
     await again.waitFor(/SIGTERM received/);
     again.child.kill('SIGINT');
@@ -243,7 +243,7 @@ ebpfTest(
       packs.join(','),
     ]);
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       await new Promise((r) => setTimeout(r, 2000));
       const before = counters(await agent.metrics())[0] as number;
       const bpftrace = childrenOf(agent.child.pid as number).find((p) => p.name === 'bpftrace');
@@ -294,7 +294,7 @@ ebpfTest(
       await new Promise((r) => setTimeout(r, 500));
       const { code } = await agent.stop('SIGTERM');
       assert.equal(code, 0, agent.output);
-      assert.doesNotMatch(agent.output, /Waiting for FIBRE events/);
+      assert.doesNotMatch(agent.output, /Waiting for events/);
       await new Promise((r) => setTimeout(r, 3500));
       assert.deepEqual(
         Object.entries(await sim.semaphores()).filter(([, v]) => v !== 0),

@@ -43,7 +43,7 @@ ebpfTest('Prometheus scrapes over TLS with basic auth; a wrong password shows th
   ]);
   let prom: Prometheus | undefined;
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     assert.match(agent.output, /Metrics endpoint basic auth: enabled/);
     assert.match(agent.output, new RegExp(`TLS enabled: cert=${certs}/127\\.0\\.0\\.1/node\\.crt`));
     assert.match(agent.output, new RegExp(`Prometheus metrics: https://127\\.0\\.0\\.1:${agent.port}/metrics`));

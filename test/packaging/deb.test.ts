@@ -168,7 +168,7 @@ ebpfTest(
             [BIN],
           );
           try {
-            await agent.waitFor(/Waiting for FIBRE events/);
+            await agent.waitFor(/Waiting for events/);
             // unshare and sh exec in place, so the child's pid is the supervisor's.
             const supervisor = agent.child.pid as number;
             assert.equal(readlinkSync(`/proc/${supervisor}/exe`), BIN);

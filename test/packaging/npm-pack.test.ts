@@ -96,7 +96,7 @@ ebpfTest('the globally installed command attaches and serves exact metrics from 
     [join(prefix, 'bin/fibre-agent')],
   );
   try {
-    await agent.waitFor(/Waiting for FIBRE events/);
+    await agent.waitFor(/Waiting for events/);
     const installed = join(prefix, 'lib/node_modules/fibre-agent/dist/agent/privsep/worker.js');
     const worker = childrenOf(agent.child.pid as number).find((k) => cmdline(k.pid).includes(installed));
     assert.ok(worker, 'the metrics process runs the installed worker');

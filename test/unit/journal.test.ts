@@ -248,6 +248,17 @@ test('fibre-agent blocks reads the file the agent writes (flag, environment, con
     ['703', '702'],
   );
 
+  // A bad value of a setting the command never reads: the agent would refuse it, blocks does not.
+  const unrelated = cli(['--journal-path', path, '--limit', '1'], { FIBRE_METRICS_PORT: 'abc' });
+  assert.equal(unrelated.status, 0, unrelated.stderr);
+  assert.equal(unrelated.stdout.trimEnd().split('\n').length, 2, 'the header and the newest block');
+  const badFile = join(dir, 'bad.yaml');
+  writeFileSync(badFile, `journal_path: ${path}\nmetrics_port: abc\npacks: [nosuch]\n`);
+  const unrelatedInFile = cli(['-c', badFile, '--limit', '1']);
+  assert.equal(unrelatedInFile.status, 0, unrelatedInFile.stderr);
+  // Its own setting is still checked as the agent checks it.
+  const badPath = cli([], { FIBRE_JOURNAL_PATH: '' });
+  assert.equal(badPath.status, 2, badPath.stderr);
   const bad = cli(['--journal-path', path, '--limit', 'x']);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'fibre-agent: error: --limit must be a whole number from 1 to 999999\n');
