@@ -73,7 +73,7 @@ ebpfTest(
     const sim = await Sim.start(bin, ['-n', String(BLOCKS), '-r', '20000', '-w', '60', '-s', '31', '-l']);
     const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid), '-n', NODE, '--map-read-interval', '0.2']);
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       let scrapes = 0;
       let moving = 0;
       let last = -1;

@@ -36,7 +36,7 @@ ebpfTest(
       ...['--peer-label-limit', String(PEER_LABEL_LIMIT), '--no-journal'],
     ]);
     try {
-      await agent.waitFor(/Waiting for FIBRE events/);
+      await agent.waitFor(/Waiting for events/);
       await sim.waitDone(120_000);
       const winners = sim.events.filter((e) => e.probe === 'udp:block_race_winner').length;
       assert.ok(winners > mapKeysMax(PEER_LABEL_LIMIT), `${winners} winners, more than the map's room`);
