@@ -118,6 +118,7 @@ export class Agent {
       log,
       { intervalMs: config.mapReadIntervalSeconds * 1000, probeStats: bpfStats !== undefined },
     );
+    side.onRead = () => cost.busy();
     cost.start();
     const rpcAccess = rpcSelected(config.packs)
       ? new RpcAccess(config, (e) => side.rpc(e), log, config.rpcIntervalSeconds * 1000)

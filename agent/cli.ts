@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The fibre-agent command: `fibre-agent [options]` watches a bitcoind, `fibre-agent demo` a simulated one. */
+import './gc-tuning.js';
 import type { ChildProcess } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { Agent } from './agent.js';

@@ -23,6 +23,8 @@ export class Ingest {
   onReady: (attempt: number) => void = () => {};
   /** Every decoded event, after the recorder: the per-block journal joins them. */
   onEvent?: (t: Tracepoint, event: EventFields) => void;
+  /** A read of the in-kernel maps was applied: the agent is busy, and its cost worth sampling now. */
+  onRead?: () => void;
 
   constructor(
     private readonly recorder: Recorder,
@@ -64,6 +66,7 @@ export class Ingest {
         return;
       case 'readEnd':
         this.recorder.endRead();
+        this.onRead?.();
         return;
       case 'ready':
         this.recorder.newAttempt();

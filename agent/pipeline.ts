@@ -51,6 +51,8 @@ export class Pipeline implements Downstream {
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
   onReady: (attempt: number) => void = () => {};
+  /** Called when a read of the in-kernel maps has been applied. */
+  onRead: () => void = () => {};
 
   private constructor(
     private readonly provider: MeterProvider,
@@ -61,6 +63,7 @@ export class Pipeline implements Downstream {
   ) {
     this.ingest = new Ingest(recorder, log, { ...config, journal: journalOn(config) });
     this.ingest.onReady = (attempt) => this.onReady(attempt);
+    this.ingest.onRead = () => this.onRead();
   }
 
   /** Creates the instruments and starts the endpoints; throws (after cleaning up) if one cannot start. */

@@ -46,7 +46,9 @@ export function slowLine(r: BlockRecord): string {
 export class Journal {
   private readonly assembler: Assembler;
   private readonly done: BlockRecord[] = [];
-  private readonly timer: NodeJS.Timeout;
+  /** Armed only while a record is open or waits to be written: an idle journal wakes nothing. */
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
   private failing = false;
 
   constructor(
@@ -61,12 +63,21 @@ export class Journal {
       },
       (r) => this.done.push(r),
     );
-    this.timer = setInterval(() => this.flush(false), options.flushEveryMs ?? 250);
-    this.timer.unref();
   }
 
   event(t: Tracepoint, e: EventFields): void {
     this.assembler.event(t, e, Date.now());
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer || this.stopped || (this.assembler.size === 0 && this.done.length === 0)) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush(false);
+      this.arm();
+    }, this.options.flushEveryMs ?? 250);
+    this.timer.unref();
   }
 
   /** Completes what is due, writes it in one transaction, then tells the world. */
@@ -99,7 +110,8 @@ export class Journal {
 
   /** Writes every open record (a partial one beats none) and stops the timer. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.flush(true);
     this.sinks.webhook?.close();
     await this.sinks.logs?.shutdown().catch(() => {});

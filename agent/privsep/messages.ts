@@ -18,4 +18,6 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'listening'; urls: PipelineUrls }
   | { t: 'fatal'; message: string; usage: boolean }
-  | { t: 'ready'; attempt: number };
+  | { t: 'ready'; attempt: number }
+  /** A read of the maps was applied: the supervisor samples what watching costs with it. */
+  | { t: 'read' };

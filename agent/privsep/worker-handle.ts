@@ -37,6 +37,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 
 export class WorkerHandle implements Downstream {
   onReady: (attempt: number) => void = () => {};
+  onRead: () => void = () => {};
   /** The metrics process ended without being asked to. */
   onCrash: (why: string) => void = () => {};
   private stopping = false;
@@ -127,6 +128,10 @@ export class WorkerHandle implements Downstream {
   private onMessage(m: FromWorker): void {
     if (m.t === 'ready') {
       this.onReady(m.attempt);
+      return;
+    }
+    if (m.t === 'read') {
+      this.onRead();
       return;
     }
     const w = this.waiters.shift();

@@ -4,6 +4,7 @@
  * records and serves (/metrics, /health, OTLP). Its log lines go to stdout, which the supervisor writes
  * to the log.
  */
+import '../gc-tuning.js';
 import { ConfigError } from '../config/settings.js';
 import { TlsError } from '../http/tls.js';
 import { ConsoleLogger } from '../log.js';
@@ -48,6 +49,7 @@ function handle(msg: ToWorker): void {
           (p) => {
             pipeline = p;
             p.onReady = (attempt) => send({ t: 'ready', attempt });
+            p.onRead = () => send({ t: 'read' });
             for (const m of early.splice(0)) handle(m);
             for (const chunk of pending.splice(0)) p.write(chunk);
             send({ t: 'listening', urls: p.urls });

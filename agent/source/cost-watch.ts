@@ -1,6 +1,8 @@
 /**
- * What watching costs, sampled once per map-read interval (at most once a second) by the supervisor,
- * which as root and parent may read every process of the agent: CPU seconds and resident memory of
+ * What watching costs, sampled by the supervisor, which as root and parent may read every process of
+ * the agent, with each read of the maps (at most once a second) and every IDLE_COST_INTERVAL_MS while
+ * nothing is read. Sampling on a fixed second tick woke two node processes every second on an idle
+ * node, and that was most of what an idle agent cost. It samples CPU seconds and resident memory of
  * the supervisor, the metrics process and bpftrace, and with --probe-stats each probe's runs and run
  * time inside bitcoind. It sends increments, so the metrics side only adds, and a restarted bpftrace
  * (new PID, programs counting from 0) carries on from where the last one was last read.
@@ -25,6 +27,8 @@ export interface CostSources {
 }
 
 export const MIN_COST_INTERVAL_MS = 1000;
+/** While nothing is read the cost still moves a little (bpftrace polls, V8 collects): a scrape sees it this late at most. */
+export const IDLE_COST_INTERVAL_MS = 10_000;
 
 export class CostWatch {
   private readonly cpu = new Map<AgentProcess, { pid: number; seconds: number }>();
@@ -33,6 +37,8 @@ export class CostWatch {
   private runs = new Map<string, ProbeRuns>();
   private warned?: ProbeStatsReader;
   private timer?: NodeJS.Timeout;
+  private lastMs = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(
     private readonly sources: CostSources,
@@ -42,14 +48,32 @@ export class CostWatch {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.send(this.sample()), Math.max(this.options.intervalMs, MIN_COST_INTERVAL_MS));
-    this.timer.unref();
+    this.tick();
+  }
+
+  /**
+   * A read of the maps was applied: sampled with it, so the cost keeps pace with the counts while events
+   * flow. Reads come once a read interval at most; half of it is the floor that still lets each one in.
+   */
+  busy(): void {
+    if (this.stopped) return;
+    if (performance.now() - this.lastMs >= Math.max(this.options.intervalMs, MIN_COST_INTERVAL_MS) / 2) this.tick();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     for (const r of this.stats.values()) r.close();
     this.reader?.close();
+  }
+
+  /** Samples now and sets the idle tick from now. */
+  private tick(): void {
+    this.lastMs = performance.now();
+    this.send(this.sample());
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), IDLE_COST_INTERVAL_MS);
+    this.timer.unref();
   }
 
   /** One sample: increments since the previous one (everything since its start for a process seen first). */

@@ -46,4 +46,6 @@ export interface Downstream {
   rpc(endpoint: RpcEndpoint): void;
   /** Set by the agent: bpftrace's ready line for an attempt reached the pipeline. */
   onReady: (attempt: number) => void;
+  /** Set by the agent: a read of the in-kernel maps reached the pipeline (the agent is busy). */
+  onRead: () => void;
 }

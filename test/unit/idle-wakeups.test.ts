@@ -1,0 +1,97 @@
+/**
+ * An idle agent wakes as little as it can: what an idle node costs is mostly how often its processes
+ * wake. The journal arms its flush timer only while a block is open; the cost watch samples with each
+ * read and otherwise once every IDLE_COST_INTERVAL_MS.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { mock } from 'node:test';
+import { Journal } from '../../agent/journal/journal.js';
+import { JournalStore } from '../../agent/journal/store.js';
+import { ConsoleLogger } from '../../agent/log.js';
+import { CostWatch, IDLE_COST_INTERVAL_MS } from '../../agent/source/cost-watch.js';
+import { TRACEPOINTS } from '../../probes/catalogue.js';
+
+const connected = TRACEPOINTS.find((t) => t.probe === 'validation:block_connected');
+
+test('the journal sets no timer while no block is open, one while one is, and none once it is written', async () => {
+  assert.ok(connected);
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-idle-'));
+  const store = JournalStore.open(join(dir, 'journal.sqlite'));
+  const armed: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  const realSetInterval = globalThis.setInterval;
+  // Counts every timer the journal asks for, then lets it run as asked.
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    armed.push(ms ?? 0);
+    return realSetTimeout(fn, ms);
+  }) as typeof setTimeout;
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    armed.push(ms ?? 0);
+    return realSetInterval(fn, ms);
+  }) as typeof setInterval;
+  const journal = new Journal(
+    {
+      keep: 10,
+      graceMs: 20,
+      flushEveryMs: 10,
+      slowReconstructionMs: 50,
+      verySlowReconstructionMs: 100,
+      slowConnectMs: 1000,
+    },
+    { store, log: new ConsoleLogger('ERROR'), slow: () => {} },
+  );
+  try {
+    assert.deepEqual(armed, [], 'an idle journal has no timer');
+    journal.event(connected, {
+      hash: Buffer.alloc(32, 7),
+      height: 1,
+      tx_count: 1,
+      inputs: 1,
+      sigops: 1,
+      connect_time: 1,
+    });
+    assert.equal(armed.length, 1, 'an open block arms one timer');
+    await new Promise((r) => realSetTimeout(r, 200));
+    assert.equal(store.count(), 1, 'the block was written');
+    const after = armed.length;
+    await new Promise((r) => realSetTimeout(r, 100));
+    assert.equal(armed.length, after, 'with nothing open the timer is not armed again');
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.setInterval = realSetInterval;
+    await journal.stop();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('the cost watch samples once at start, then every IDLE_COST_INTERVAL_MS while nothing is read', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  let samples = 0;
+  const watch = new CostWatch(
+    { pids: () => ({ supervisor: process.pid }), attached: () => undefined },
+    () => samples++,
+    new ConsoleLogger('ERROR'),
+    { intervalMs: 1000, probeStats: false },
+  );
+  try {
+    watch.start();
+    assert.equal(samples, 1);
+    // A read just after a sample adds nothing: reads come once a read interval at most.
+    watch.busy();
+    assert.equal(samples, 1);
+    mock.timers.tick(IDLE_COST_INTERVAL_MS - 1);
+    assert.equal(samples, 1, 'no sample on a second tick while idle');
+    mock.timers.tick(1);
+    assert.equal(samples, 2);
+    mock.timers.tick(IDLE_COST_INTERVAL_MS);
+    assert.equal(samples, 3);
+    watch.stop();
+    mock.timers.tick(10 * IDLE_COST_INTERVAL_MS);
+    assert.equal(samples, 3, 'none after stop');
+  } finally {
+    mock.timers.reset();
+  }
+});
