@@ -74,7 +74,7 @@ function manPage(help: string, version: string): string {
     '[\\fIoptions\\fR] [\\fBdemo\\fR]',
     '.SH DESCRIPTION',
     'The configuration file is /etc/fibre-agent/config.yaml; the service is fibre-agent.service.',
-    'More in /usr/share/doc/fibre-agent/README.md.gz.',
+    'More in /usr/share/doc/fibre-agent/README.md.gz, and in docs/ beside it.',
     '.SH OPTIONS',
     '.nf',
     ...roff,
@@ -151,6 +151,10 @@ export function buildDeb({ root, executable, version, bundled, workDir, out }: D
   put(tree, 'usr/share/lintian/overrides/fibre-agent', debian('lintian-overrides'), 0o644);
   put(tree, `${doc}/changelog.gz`, gz(changelog(version, maintainer)), 0o644);
   put(tree, `${doc}/README.md.gz`, gz(src('README.md')), 0o644);
+  // The README is a front door: the guides it links to are beside it, as docs/ is beside it in the source.
+  for (const name of readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md'))) {
+    put(tree, `${doc}/docs/${name}.gz`, gz(src(`docs/${name}`)), 0o644);
+  }
   const help = execFileSync(executable, ['--help'], { encoding: 'utf8', env: { COLUMNS: '80' } });
   put(tree, 'usr/share/man/man8/fibre-agent.8.gz', gz(manPage(help, version)), 0o644);
 

@@ -2,7 +2,7 @@
  * The tracepoint catalogue, the single source of truth: for each USDT probe the agent attaches, its
  * arguments (name, type, position) and the metric updates one event makes. Plain data: the bpftrace
  * program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series, the
- * `event_type` values and the README's metric table are all derived from it.
+ * `event_type` values and the metric table of docs/metrics.md are all derived from it.
  *
  * Every update is computed in the kernel, in BPF maps the agent reads now and then: nothing is
  * queued, so nothing is lost at any rate. A label from a known set is an index in the map key; a
@@ -59,7 +59,7 @@ export interface ArgRelease {
   readonly unit?: TimeUnit;
   /** These releases do not pass it: read as 0, so an event line has the same fields on every release. */
   readonly absent?: true;
-  /** What the value means on these releases, where that differs (for the README only: nothing reads it). */
+  /** What the value means on these releases, where that differs (for the docs' table of releases only: nothing reads it). */
   readonly meaning?: string;
 }
 

@@ -19,7 +19,7 @@ export interface MetricDef {
   readonly buckets?: readonly number[];
   /** The agent's own metrics: set by the agent, never by a tracepoint. */
   readonly self?: true;
-  /** The rpc pack sets it: the RPC answer it comes from, for the README's table. */
+  /** The rpc pack sets it: the RPC answer it comes from, for the metric table in docs/metrics.md. */
   readonly rpc?: string;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The README's metric table, generated from the catalogue: every metric, what feeds it, and where it is
- * computed. A test compares it with the README, so the two cannot drift apart.
+ * The metric table of docs/metrics.md, generated from the catalogue: every metric, what feeds it, and
+ * where it is computed. A test compares it with the file, so the two cannot drift apart.
  */
 import {
   type CodeLabel,
@@ -51,7 +51,7 @@ function describeUpdate(t: Tracepoint, u: Update): string {
     if ('peer' in source) return `${name} = ${argRef(t, source.arg)}`;
     if ('value' in source) return `${name} = \`${source.value}\``;
     const known = 'codes' in source ? source.codes : source.values;
-    // Long known sets (message types, reasons) are listed in the README's text, not in the table.
+    // Long known sets (message types, reasons) are listed in docs/packs-and-releases.md, not in the table.
     const list =
       Object.keys(known).length > 8
         ? `${Object.keys(known).length} known values`
@@ -154,7 +154,7 @@ function differencesOn(release: Release): string {
   return out.join('<br>') || `as ${NEWEST}`;
 }
 
-/** The README's table of supported releases: probes by pack, semaphores, and what the agent reads differently. */
+/** The releases table of docs/packs-and-releases.md: probes by pack, semaphores, what is read differently. */
 export function releasesTable(): string {
   const rows = [`| release | semaphores | packs with probes | read differently from ${NEWEST} |`, '|---|---|---|---|'];
   for (const release of RELEASES) {

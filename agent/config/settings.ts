@@ -1,7 +1,7 @@
 /**
  * Every setting of the agent in one table: its flag, environment variable, YAML key, default and
- * parser. The CLI options, the precedence rules (flag > environment > file > default) and the README's
- * tables all come from here, so they cannot drift apart.
+ * parser. The CLI options, the precedence rules (flag > environment > file > default) and the settings
+ * tables of the README and docs/configuration.md all come from here, so they cannot drift apart.
  */
 
 import { AGENT_PACKS, type AgentPack, RPC_PACK } from '../../probes/packs.js';

@@ -6,7 +6,7 @@
  * The sysctl rather than the BPF_ENABLE_STATS command (statistics held on by a file descriptor, off
  * again when its holder dies, even by SIGKILL): that command needs a bpf() system call, which Node.js
  * cannot make without a native addon, and bpftrace does not make it. The price: a SIGKILLed agent
- * leaves the statistics on (the README says how to turn them off).
+ * leaves the statistics on (docs/performance.md says how to turn them off).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -39,7 +39,7 @@ export class BpfStats {
     try {
       writeFileSync(this.path, `${this.previous}\n`);
     } catch {
-      // The agent is stopping; nothing better can be done than what the README says.
+      // The agent is stopping; nothing better can be done than what docs/performance.md says.
     }
   }
 }

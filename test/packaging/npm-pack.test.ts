@@ -51,7 +51,7 @@ function packAndInstall(): Packed {
   return packed;
 }
 
-test('npm pack ships the built agent, the probe sources and the bin, and none of the tests or packaging', () => {
+test('npm pack ships the built agent, the probe sources, the docs and the bin, and none of the tests or packaging', () => {
   const { files } = packAndInstall();
   for (const f of [
     'package.json',
@@ -65,6 +65,10 @@ test('npm pack ships the built agent, the probe sources and the bin, and none of
     ...readdirSync(join(ROOT, 'probes'))
       .filter((n) => n.endsWith('.bt'))
       .map((n) => `probes/${n}`),
+    // The README links into docs/: an operator installing from npm gets what it links to.
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((n) => n.endsWith('.md'))
+      .map((n) => `docs/${n}`),
   ]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }

@@ -40,7 +40,7 @@ test('systemd-analyze verify accepts the unit, without a single warning', (t) =>
   assert.equal(r.stderr.trim(), '', 'no warnings');
 });
 
-test('the unit confines the agent as the README says', () => {
+test('the unit confines the agent as the operator guide says', () => {
   for (const [name, value] of [
     ['NoNewPrivileges', 'yes'],
     ['ProtectSystem', 'strict'],
