@@ -10,8 +10,8 @@
  *                               but for a peer label: the last key is then the peer's bytes as
  *                               bpftrace prints a buffer (printable ASCII as is, other bytes \xNN)
  *   PROVIDER:NAME FIELD...      one event: the arguments lineArgs() names, in catalogue order; integers
- *                               in decimal, strings as \xNN for every byte (%rx), so no byte of a
- *                               string can be a separator
+ *                               in decimal, a string or hash as lower-case hex words (lineWords()),
+ *                               so no byte of a string can be a separator
  *   Lost N events               bpftrace's own report of perf buffer overruns
  */
 import {
@@ -72,6 +72,25 @@ export const JOURNAL_SKIP = 2;
 export const JOURNAL_RING_MAP = '@journal_ring';
 export const JOURNAL_RING_POS_MAP = '@journal_pos';
 export const JOURNAL_RING_SIZE = 1024;
+/** Strings are read 128 bytes long: longer than bpftrace's 64-byte default, which cuts Tor v3 peers. */
+export const STRING_BYTES = 128;
+
+/**
+ * How many 64-bit words of a string or hash argument an event line carries, as one field: each word
+ * read from bitcoind's memory and printed as 16 hex digits (%016llx), little-endian, so the field is
+ * the bytes with each group of 8 reversed. bpftrace 0.17 formats a %rx buffer at about 3.5 us a byte
+ * and an integer at about 1 us: with %rx, the journal's lines cost bpftrace more than all the counting.
+ * A string's last word is masked to its `bytes`, where str() cut it; the decoder cuts at the first NUL.
+ */
+export function lineWords(spec: ArgSpec): number {
+  return spec.type === 'hash32' ? 4 : Math.ceil(stringLimit(spec) / 8);
+}
+
+/** The longest string an argument yields, as buf(str(arg, bytes), bytes) read it before. */
+export function stringLimit(spec: ArgSpec): number {
+  return spec.bytes ?? STRING_BYTES;
+}
+
 /** Bytes of a peer key: room for a Tor v3 address with its port. */
 export const PEER_BYTES = 128;
 

@@ -26,7 +26,7 @@ const RANGES: Record<Exclude<ArgType, 'str' | 'hash32'>, readonly [number, numbe
   ptr: [0, 2 ** 64],
 };
 const INTEGER = /^-?[0-9]{1,20}$/;
-const HEX_BYTES = /^(?:\\x[0-9a-f]{2})+$/;
+const HEX_WORDS = /^(?:[0-9a-f]{16})+$/;
 const LOST = /^Lost ([0-9]{1,20}) events$/;
 const READY = new RegExp(`^${READY_WORD} ([0-9]{1,9})$`);
 const READ = new RegExp(`^${READ_WORD} ([01])$`);
@@ -47,9 +47,11 @@ function rangeOf(spec: ArgSpec): readonly [number, number] {
 
 function decodeField(spec: ArgSpec, range: readonly [number, number], token: string): number | Buffer | string {
   if (spec.type === 'str' || spec.type === 'hash32') {
-    if (!HEX_BYTES.test(token)) return `${spec.name}: not a \\xNN byte string`;
-    const bytes = Buffer.from(token.replaceAll('\\x', ''), 'hex');
-    return spec.type === 'hash32' ? bytes : stripNul(bytes);
+    if (!HEX_WORDS.test(token)) return `${spec.name}: not hex words`;
+    // Each word was printed as a number: its bytes in memory order are its digits' bytes reversed.
+    const bytes = Buffer.from(token, 'hex').swap64();
+    if (spec.type === 'hash32') return bytes.length === 32 ? bytes : `${spec.name}: not 32 bytes`;
+    return stripNul(bytes);
   }
   if (!INTEGER.test(token)) return `${spec.name}: not an integer`;
   const value = Number(token);

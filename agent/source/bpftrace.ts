@@ -1,9 +1,9 @@
 /** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { STRING_BYTES } from '../../probes/protocol.js';
 import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
-import { STRING_BYTES } from './program.js';
 
 export interface BpftraceSpec {
   bpftrace: string;

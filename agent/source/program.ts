@@ -45,6 +45,7 @@ import {
   labelOrder,
   labelValues,
   lineArgs,
+  lineWords,
   metricMaps,
   OUT_OF_RANGE_MAP,
   printsEvents,
@@ -55,12 +56,10 @@ import {
   READ_WORD,
   READY_WORD,
   rawBound,
+  stringLimit,
 } from '../../probes/protocol.js';
 import { argsOn, codesOn, noteShape, type ReleaseArg, type Semantics, valuesOn } from '../../probes/semantics.js';
 import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteArg, type NoteSite, noteLocation } from './usdt-notes.js';
-
-/** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
-export const STRING_BYTES = 128;
 
 export interface ProgramOptions {
   binary: string;
@@ -131,8 +130,8 @@ const FORMAT: Record<ArgType, string> = {
   i32: '%d',
   u64: '%llu',
   i64: '%lld',
-  str: '%rx',
-  hash32: '%rx',
+  str: '%016llx',
+  hash32: '%016llx',
   ptr: '%llu',
 };
 
@@ -184,11 +183,21 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
   for (const { name } of lineArgs(t, options.aggregation, options.verbose, options.journal)) {
     const a = probe.args[position(t, name) - 1] as ReleaseArg;
     const x = argExpression(probe, position(t, name));
-    formats.push(FORMAT[a.type]);
-    const bytes = a.bytes ?? STRING_BYTES;
-    if (a.type === 'str') values.push(`buf(str(${x}, ${bytes}), ${bytes})`);
-    else if (a.type === 'hash32') values.push(`buf(${x}, 32)`);
-    else values.push(x);
+    if (a.type === 'str' || a.type === 'hash32') {
+      // One field of words (probes/protocol.ts), read past a string's NUL, where the decoder cuts it;
+      // the last word keeps only the bytes up to the limit str() would keep.
+      const n = lineWords(a);
+      const tail = a.type === 'str' ? stringLimit(a) - 8 * (n - 1) : 8;
+      const mask = tail < 8 ? ` & 0x${'ff'.repeat(tail)}` : '';
+      const words = Array.from({ length: n }, (_, i) =>
+        i === n - 1 && mask ? `(*(uint64*)(${x} + ${8 * i})${mask})` : `*(uint64*)(${x} + ${8 * i})`,
+      );
+      formats.push(FORMAT[a.type].repeat(words.length));
+      values.push(...words);
+    } else {
+      formats.push(FORMAT[a.type]);
+      values.push(x);
+    }
   }
   return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
 }

@@ -35,9 +35,12 @@ export function ingestPipeline(options: Partial<RecorderOptions> = {}, log: Logg
   return { store, recorder, ingest, feed, render, scrape };
 }
 
-/** A string as bpftrace's %rx prints it. */
+/** A string as the generated program prints it in an event line: NUL-padded 64-bit words, each as hex digits. */
 export function hex(s: string | Buffer): string {
-  return [...(typeof s === 'string' ? Buffer.from(s) : s)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const bytes = typeof s === 'string' ? Buffer.from(s) : s;
+  const words = Buffer.alloc(Math.max(8, Math.ceil((bytes.length + 1) / 8) * 8));
+  bytes.copy(words);
+  return words.swap64().toString('hex');
 }
 
 /**
@@ -47,6 +50,5 @@ export function hex(s: string | Buffer): string {
 export function capturedWinnerLines(): string[] {
   return readFileSync(new URL('../../../test/fixtures/bpftrace-hostile.txt', import.meta.url), 'latin1')
     .split('\n')
-    .filter((l) => l.startsWith('block_race_winner '))
-    .map((l) => `udp:${l}`);
+    .filter((l) => l.startsWith('udp:block_race_winner '));
 }

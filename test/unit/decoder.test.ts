@@ -95,6 +95,11 @@ test('malformed lines are invalid with a reason, never an exception', () => {
     'udp:block_race_winner 1 \\x41 \\x41\\',
     'udp:block_race_winner 1 \\x41 \\xzz',
     'block_race_winner 1 \\x41 \\x41',
+    // Words: 16 lower-case hex digits each, whole words only.
+    `udp:block_race_winner 1 ${'4'.repeat(15)} ${'4'.repeat(16)}`,
+    `udp:block_race_winner 1 ${'4'.repeat(16)} ${'A'.repeat(16)}`,
+    `udp:block_race_winner 1 ${'4'.repeat(16)} ${'4'.repeat(17)}`,
+    `udp:block_race_winner 1 ${'4'.repeat(16)} 0x${'4'.repeat(14)}`,
     'no_such_event 1 2',
     'Lost events',
     'Lost -3 events',
@@ -118,7 +123,7 @@ test('control lines: ready with its attempt, and lost events', () => {
 test('strings stop at the first NUL, and every byte value survives', () => {
   const all = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
   const padded = hex(Buffer.concat([all, Buffer.alloc(3)]));
-  const d = verbose.decode(`udp:block_race_winner 5 \\x46\\x00\\x41 ${padded}`);
+  const d = verbose.decode(`udp:block_race_winner 5 ${hex(Buffer.from('F\0A'))} ${padded}`);
   assert.equal(d.kind, 'event');
   if (d.kind !== 'event') return;
   assert.deepEqual(d.event.winner, Buffer.from('F'));
