@@ -1,16 +1,8 @@
 /** Resolves the configuration: flag > environment > YAML file > default, each value checked. */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { resolveBinary } from '../source/target.js';
-import {
-  type AgentConfig,
-  ConfigError,
-  optionName,
-  type RawValue,
-  SETTING_KEYS,
-  SETTINGS,
-  type SettingOf,
-} from './settings.js';
+import { ConfigError } from '../shared/errors.js';
+import { type AgentConfig, optionName, type RawValue, SETTING_KEYS, SETTINGS, type SettingOf } from './settings.js';
 
 export interface ConfigSources {
   /** Options as commander parsed them (keys from optionName). */
@@ -137,27 +129,4 @@ function hasEvery<K extends keyof AgentConfig>(
   keys: readonly K[],
 ): config is Partial<AgentConfig> & Pick<AgentConfig, K> {
   return keys.every((k) => config[k] !== undefined || SETTINGS.some((s) => s.key === k && s.default === undefined));
-}
-
-/** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */
-export function checkBinary(config: AgentConfig): string {
-  const path = config.bitcoindPath;
-  if (!path) {
-    throw new ConfigError(
-      'no bitcoind binary given: pass --bitcoind /path/to/bitcoind, set FIBRE_BITCOIND_PATH, or bitcoind_path in the config file',
-    );
-  }
-  let binary: string;
-  try {
-    binary = resolveBinary(path);
-    if (!statSync(binary).isFile()) throw new ConfigError(`--bitcoind ${path} is not a file`);
-    accessSync(binary, constants.X_OK);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === 'ENOENT' ? `--bitcoind ${path}: no such file` : `--bitcoind ${path} is not executable (${code})`,
-    );
-  }
-  return binary;
 }

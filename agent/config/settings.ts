@@ -62,9 +62,6 @@ export function journalOn(config: Pick<AgentConfig, 'journal' | 'journalBlocks'>
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
-/** A bad value; the message names the setting and where the value came from. */
-export class ConfigError extends Error {}
-
 export type RawValue = string | number | boolean | string[];
 
 /** A further environment variable read when the primary one is unset, with its value converted. */
