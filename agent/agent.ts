@@ -4,10 +4,8 @@
  */
 
 import { rpcSelected, tracepointPacks } from '../probes/packs.js';
-import { checkBinary } from './config/load.js';
-import { checkSecurity, type Security, securityOf } from './config/security.js';
+import { checkSecurity, readTls, type Security, securityOf } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
-import { readTls } from './http/tls.js';
 import { checkJournalWritable, checkThresholds, prepareJournalDir } from './journal/setup.js';
 import type { ConsoleLogger } from './log.js';
 import type { Pipeline } from './pipeline.js';
@@ -17,7 +15,7 @@ import { checkRpcSettings, RpcAccess } from './rpc/access.js';
 import { BpfStats } from './source/bpf-stats.js';
 import { CostWatch } from './source/cost-watch.js';
 import { Supervisor } from './source/supervisor.js';
-import { findTarget } from './source/target.js';
+import { checkBinary, findTarget } from './source/target.js';
 import { VERSION } from './version.js';
 
 type MetricsSide = Pipeline | WorkerHandle;

@@ -6,8 +6,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError } from './config/settings.js';
 import { shippedPath } from './runtime.js';
+import { ConfigError } from './shared/errors.js';
 
 const SIMULATOR_SOURCE = 'probes/simulator/bitcoind-sim.c';
 const INSTALL_HINT = 'install them with: apt-get install -y bpftrace systemtap-sdt-dev gcc';

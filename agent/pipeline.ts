@@ -8,7 +8,7 @@
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { rpcSelected, tracepointPacks } from '../probes/packs.js';
-import type { Security } from './config/security.js';
+import type { Security, TlsMaterial } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
 import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
 import { StoreProducer } from './export/producer.js';
@@ -18,7 +18,6 @@ import { blocksHandler } from './http/blocks.js';
 import { healthHandler } from './http/health-server.js';
 import { close, listen, plainServer } from './http/listen.js';
 import { MetricsServer } from './http/metrics-server.js';
-import type { TlsMaterial } from './http/tls.js';
 import { Ingest } from './ingest.js';
 import { Journal } from './journal/journal.js';
 import { JournalLogs } from './journal/otlp-logs.js';

@@ -5,9 +5,10 @@
  * spawns and watches bpftrace; everything that parses outside input runs as --user without
  * capabilities.
  */
-import { ConfigError } from './config/settings.js';
 import type { Logger } from './log.js';
-import { type Account, lookupAccount } from './privsep/user.js';
+import { lookupAccount } from './privsep/user.js';
+import type { Account } from './shared/account.js';
+import { ConfigError } from './shared/errors.js';
 import { BPFTRACE_CAPS, CAP, type CapName, capList, missing, ownCaps, PRIVSEP_CAPS } from './source/capabilities.js';
 
 export class PrivilegeError extends Error {}

@@ -4,11 +4,25 @@
  * from real bpftrace. Prints numbers and ratios; asserts nothing.
  *   npm run bench [-- LINES]
  */
+import { readFileSync } from 'node:fs';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Decoder } from '../agent/decode/decoder.js';
-import { capturedWinnerLines, ingestPipeline } from '../test/helpers/ingest.js';
+import { StoreProducer } from '../agent/export/producer.js';
+import { createPullReader, Exposition } from '../agent/export/prometheus.js';
+import { Ingest } from '../agent/ingest.js';
+import type { Logger } from '../agent/log.js';
+import { Recorder, type RecorderOptions } from '../agent/record/recorder.js';
+import { MetricStore } from '../agent/record/store.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
-const captured = capturedWinnerLines();
+/**
+ * Real bpftrace output of the hostile-peer run (test/fixtures/bpftrace-hostile.txt, read as data): its
+ * udp:block_race_winner lines, with the fields the generated program prints with --verbose.
+ */
+const captured = readFileSync(new URL('../../test/fixtures/bpftrace-hostile.txt', import.meta.url), 'latin1')
+  .split('\n')
+  .filter((l) => l.startsWith('block_race_winner '))
+  .map((l) => `udp:${l}`);
 const lines = Array.from({ length: total }, (_, i) => captured[i % captured.length] as string);
 
 function time(label: string, fn: () => void): number {
@@ -22,7 +36,21 @@ function time(label: string, fn: () => void): number {
 }
 
 const decoder = new Decoder('kernel', false);
-const { ingest, render } = ingestPipeline({ node: 'bench' });
+// The metrics process's path, as agent/pipeline.ts builds it: ingest -> recorder -> store, read by /metrics.
+const options: RecorderOptions = {
+  node: 'bench',
+  peerLabelLimit: 1000,
+  verbose: false,
+  version: '9.9.9',
+  bitcoindPath: '/b',
+  aggregation: 'kernel',
+};
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const store = new MetricStore(options.node);
+const reader = createPullReader(new StoreProducer(store, options.version));
+new MeterProvider({ readers: [reader] });
+const ingest = new Ingest(new Recorder(store, options, quiet), quiet, options);
+const render = () => new Exposition(reader).render();
 
 console.log(`${total} lines, ${captured.length} distinct, from a real bpftrace capture (hostile peer strings)`);
 const decodeOnly = time('decode', () => {

@@ -2,7 +2,7 @@
  * What one poll of the rpc pack costs: the agent's CPU for a poll (the batch request, reading the
  * answers, setting the gauges: what the metrics process does every --rpc-interval) and bitcoind's CPU
  * answering it (every thread's time on CPU from /proc/PID/task/TID/schedstat, to the ns, less the
- * same stretch of time idle), on a real bitcoind in regtest with 200 blocks, a peer and a ban. Needs BITCOIND_EXE and BITCOIN_CLI_EXE; prints a table, asserts nothing.
+ * same stretch of time idle), on a real bitcoind in regtest with 200 blocks, a peer and a ban. Needs BITCOIND_EXE; prints a table, asserts nothing.
  *   node dist/bench/rpc-cost.js [--polls 300]
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,8 +11,9 @@ import { NodeStateRecorder } from '../agent/record/node-state-recorder.js';
 import { MetricStore } from '../agent/record/store.js';
 import { batch } from '../agent/rpc/client.js';
 import { POLL, readNodeState } from '../agent/rpc/node-state.js';
-import { RegtestNode } from '../test/helpers/regtest.js';
+import { sleep } from './harness.js';
 import { median } from './latency.js';
+import { RegtestBitcoind } from './regtest.js';
 
 const { values } = parseArgs({ options: { polls: { type: 'string', default: '300' } } });
 const POLLS = Number(values.polls);
@@ -30,26 +31,19 @@ function cpuNs(pid: number): number {
   return total;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function main(): Promise<void> {
   const exe = process.env.BITCOIND_EXE;
-  if (!exe || !process.env.BITCOIN_CLI_EXE) {
-    console.log('rpc poll cost: skipped (set BITCOIND_EXE and BITCOIN_CLI_EXE)');
+  if (!exe) {
+    console.log('rpc poll cost: skipped (set BITCOIND_EXE)');
     return;
   }
-  const peer = await RegtestNode.start(exe, undefined, ['-listen=1', '-bind=127.0.0.1']);
-  const node = await RegtestNode.start(exe, undefined, [], undefined, { cookie: true });
+  const peer = await RegtestBitcoind.start(exe, ['-listen=1', '-bind=127.0.0.1']);
+  const node = await RegtestBitcoind.start(exe);
   try {
-    await node.rpc('addnode', `127.0.0.1:${peer.port}`, 'onetry');
+    await node.call('addnode', `127.0.0.1:${peer.port}`, 'onetry');
     await node.mine(200);
-    await node.rpc('setban', '192.0.2.0/24', 'add');
-    const cookie = readFileSync(`${node.datadir}/regtest/.cookie`, 'utf8').trim().split(':');
-    const credential = {
-      url: `http://127.0.0.1:${node.rpcport}/`,
-      username: cookie[0] as string,
-      password: cookie[1] as string,
-    };
+    await node.call('setban', '192.0.2.0/24', 'add');
+    const credential = node.credential();
     const recorder = new NodeStateRecorder(new MetricStore('bench'));
     const poll = async () => recorder.answered(readNodeState(await batch(credential, POLL, 10_000)), 0);
     for (let i = 0; i < 20; i++) await poll();

@@ -1,8 +1,8 @@
 /** Resolves the configuration: flag > environment > YAML file > default, each value checked. */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { resolveBinary } from '../source/target.js';
-import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from './settings.js';
+import { ConfigError } from '../shared/errors.js';
+import { type AgentConfig, optionName, type RawValue, SETTING_KEYS, SETTINGS, type SettingOf } from './settings.js';
 
 export interface ConfigSources {
   /** Options as commander parsed them (keys from optionName). */
@@ -67,10 +67,7 @@ export function unknownKeys(file: Record<string, RawValue>): string[] {
 
 /** Every setting: the agent's whole configuration, each value checked. */
 export function resolveConfig(sources: ConfigSources): AgentConfig {
-  return resolveSettings(
-    sources,
-    SETTINGS.map((s) => s.key),
-  ) as AgentConfig;
+  return resolveSettings(sources, SETTING_KEYS);
 }
 
 /**
@@ -81,59 +78,55 @@ export function resolveSettings<K extends keyof AgentConfig>(
   sources: ConfigSources,
   keys: readonly K[],
 ): Pick<AgentConfig, K> {
-  const config: Partial<Record<keyof AgentConfig, unknown>> = {};
-  for (const s of SETTINGS) {
-    if (!keys.includes(s.key as K)) continue;
-    const flag = sources.flags[optionName(s)];
-    const primary = sources.env[s.env];
-    const fallback = s.envFallbacks?.find((f) => sources.env[f.name] !== undefined);
-    const fromEnv: [RawValue | undefined, string] =
-      primary !== undefined
-        ? [s.envMap ? s.envMap(primary) : primary, s.env]
-        : fallback
-          ? [
-              fallback.map ? fallback.map(sources.env[fallback.name] as string) : sources.env[fallback.name],
-              fallback.name,
-            ]
-          : [undefined, s.env];
-    const candidates: [RawValue | undefined, string][] = [
-      [flag as RawValue | undefined, `--${/--([a-z0-9-]+)/.exec(s.flag)?.[1]}`],
-      fromEnv,
-      [sources.file[s.yaml], `${s.yaml} in ${sources.fileName ?? 'the config file'}`],
-      [s.default, 'default'],
-    ];
-    const chosen = candidates.find(([v]) => v !== undefined);
-    if (!chosen) continue;
-    const [raw, origin] = chosen;
-    try {
-      config[s.key] = s.parse(raw as RawValue);
-    } catch (err) {
-      const shown = s.secret ? 'the value' : JSON.stringify(raw);
-      throw new ConfigError(`${origin}: ${shown} ${(err as Error).message}`);
-    }
-  }
-  return config as Pick<AgentConfig, K>;
+  const config: Partial<AgentConfig> = {};
+  for (const s of SETTINGS) if (keys.some((k) => k === s.key)) fill(config, s, sources);
+  if (!hasEvery(config, keys)) throw new Error('a setting with a default was left unset');
+  return config;
 }
 
-/** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */
-export function checkBinary(config: AgentConfig): string {
-  const path = config.bitcoindPath;
-  if (!path) {
-    throw new ConfigError(
-      'no bitcoind binary given: pass --bitcoind /path/to/bitcoind, set FIBRE_BITCOIND_PATH, or bitcoind_path in the config file',
-    );
-  }
-  let binary: string;
+/** The field of one setting, from the first source that gives it, checked by the setting's parser. */
+function fill<K extends keyof AgentConfig>(
+  config: Partial<AgentConfig>,
+  s: SettingOf<K>,
+  sources: ConfigSources,
+): void {
+  const flag = sources.flags[optionName(s)];
+  const primary = sources.env[s.env];
+  const fallback = s.envFallbacks?.find((f) => sources.env[f.name] !== undefined);
+  const fromEnv: [RawValue | undefined, string] =
+    primary !== undefined
+      ? [s.envMap ? s.envMap(primary) : primary, s.env]
+      : fallback
+        ? [
+            fallback.map ? fallback.map(sources.env[fallback.name] as string) : sources.env[fallback.name],
+            fallback.name,
+          ]
+        : [undefined, s.env];
+  const candidates: [RawValue | undefined, string][] = [
+    [flag as RawValue | undefined, `--${/--([a-z0-9-]+)/.exec(s.flag)?.[1]}`],
+    fromEnv,
+    [sources.file[s.yaml], `${s.yaml} in ${sources.fileName ?? 'the config file'}`],
+    [s.default, 'default'],
+  ];
+  const chosen = candidates.find(([v]) => v !== undefined);
+  if (!chosen) return;
+  const [raw, origin] = chosen;
   try {
-    binary = resolveBinary(path);
-    if (!statSync(binary).isFile()) throw new ConfigError(`--bitcoind ${path} is not a file`);
-    accessSync(binary, constants.X_OK);
+    config[s.key] = s.parse(raw as RawValue);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === 'ENOENT' ? `--bitcoind ${path}: no such file` : `--bitcoind ${path} is not executable (${code})`,
-    );
+    const shown = s.secret ? 'the value' : JSON.stringify(raw);
+    throw new ConfigError(`${origin}: ${shown} ${(err as Error).message}`);
   }
-  return binary;
+}
+
+/**
+ * Whether each named field the type requires got a value. A required field's setting has a default
+ * (DefaultFor makes it so), so fill() always sets one: this only lets the type see what the table
+ * guarantees, checked rather than asserted.
+ */
+function hasEvery<K extends keyof AgentConfig>(
+  config: Partial<AgentConfig>,
+  keys: readonly K[],
+): config is Partial<AgentConfig> & Pick<AgentConfig, K> {
+  return keys.every((k) => config[k] !== undefined || SETTINGS.some((s) => s.key === k && s.default === undefined));
 }

@@ -4,14 +4,52 @@
  * certificate can be root's alone (or systemd credentials); the metrics process gets their contents.
  */
 import { readFileSync } from 'node:fs';
-import type { Credentials } from '../http/auth.js';
-import { readTls, type TlsMaterial } from '../http/tls.js';
+import { ConfigError, TlsError } from '../shared/errors.js';
 import { whyUnreadable } from '../unreadable.js';
-import { type AgentConfig, ConfigError } from './settings.js';
+import type { AgentConfig } from './settings.js';
+
+/** The /metrics basic auth pair (agent/http/auth.ts checks requests against it). */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** The TLS files' paths, as the settings name them. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
+/** The files' contents (PEM text), as read by the supervisor and sent to the metrics process. */
+export interface TlsMaterial {
+  files: TlsFiles;
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
 
 export interface Security {
   auth?: Credentials;
   tls?: TlsMaterial;
+}
+
+function read(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TlsError(`${what} ${path}: cannot read it (${whyUnreadable(err)})`);
+  }
+}
+
+/** Reads the three files; throws a TlsError naming the one that cannot be read. */
+export function readTls(files: TlsFiles): TlsMaterial {
+  return {
+    files,
+    cert: read(files.cert, 'TLS certificate'),
+    key: read(files.key, 'TLS key'),
+    clientCa: files.clientCa === undefined ? undefined : read(files.clientCa, 'TLS client CA'),
+  };
 }
 
 /** A password file's password; the error names the flag and the file, never the content. */

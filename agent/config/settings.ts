@@ -62,9 +62,6 @@ export function journalOn(config: Pick<AgentConfig, 'journal' | 'journalBlocks'>
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
-/** A bad value; the message names the setting and where the value came from. */
-export class ConfigError extends Error {}
-
 export type RawValue = string | number | boolean | string[];
 
 /** A further environment variable read when the primary one is unset, with its value converted. */
@@ -73,14 +70,13 @@ export interface EnvFallback {
   readonly map?: (value: string) => string;
 }
 
-export interface Setting {
-  readonly key: keyof AgentConfig;
+/** What every setting has, whichever field it fills. */
+interface SettingText {
   /** Commander flag syntax, e.g. '-b, --bitcoind <path>'. */
   readonly flag: string;
   readonly env: string;
   readonly yaml: string;
   readonly description: string;
-  readonly default?: RawValue;
   /** Never echoed in errors or logs. */
   readonly secret?: boolean;
   /** The flag may be given several times; the values arrive as a list. */
@@ -90,9 +86,26 @@ export interface Setting {
   /** Converts the primary environment variable's value (for example milliseconds to seconds). */
   readonly envMap?: (value: string) => string;
   readonly envFallbacks?: readonly EnvFallback[];
-  /** Throws a bare message; the loader adds which source it came from. */
-  parse(raw: RawValue): AgentConfig[keyof AgentConfig];
 }
+
+/**
+ * A field the config type requires must have a default: otherwise an operator who sets nothing would
+ * get undefined where the type promises a value. Only an optional field may go without one.
+ */
+type DefaultFor<K extends keyof AgentConfig> = undefined extends AgentConfig[K]
+  ? { readonly default?: RawValue }
+  : { readonly default: RawValue };
+
+/** The setting that fills field K: its parser returns that field's type, so a wrong parser does not compile. */
+export type SettingOf<K extends keyof AgentConfig> = SettingText &
+  DefaultFor<K> & {
+    readonly key: K;
+    /** Throws a bare message; the loader adds which source it came from. */
+    readonly parse: (raw: RawValue) => NonNullable<AgentConfig[K]>;
+  };
+
+/** Any one setting: a union over the fields, so each entry of SETTINGS is checked against its own field. */
+export type Setting = { [K in keyof AgentConfig]-?: SettingOf<K> }[keyof AgentConfig];
 
 function text(raw: RawValue): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw new Error('must be a non-empty string');
@@ -188,7 +201,7 @@ function boolean(raw: RawValue): boolean {
 
 const port = integer(1, 65535);
 
-export const SETTINGS: readonly Setting[] = [
+const TABLE = [
   {
     key: 'bitcoindPath',
     flag: '-b, --bitcoind <path>',
@@ -571,10 +584,19 @@ export const SETTINGS: readonly Setting[] = [
     default: 15,
     parse: seconds,
   },
-];
+] satisfies readonly Setting[];
+
+/** The settings in the order of the CLI's help and the README's table. */
+export const SETTINGS: readonly Setting[] = TABLE;
+
+/**
+ * The fields the table fills, typed from the table itself: resolveConfig's result is an AgentConfig
+ * only if this covers every field, so a field added without a setting does not compile.
+ */
+export const SETTING_KEYS = TABLE.map((s) => s.key);
 
 /** The flag's long name as commander stores it: '--node-name <name>' -> 'nodeName'. */
-export function optionName(setting: Setting): string {
+export function optionName(setting: Pick<Setting, 'flag'>): string {
   // commander stores --no-journal as journal.
   const long = (/--([a-z0-9-]+)/.exec(setting.flag)?.[1] ?? '').replace(/^no-/, '');
   return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -19,9 +19,10 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ConfigError, type OtlpProtocol } from '../config/settings.js';
+import type { OtlpProtocol } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../redact-url.js';
+import { ConfigError } from '../shared/errors.js';
 import { whyUnreadable } from '../unreadable.js';
 
 // An endpoint may carry credentials (user:token@, or a token in the query); logs get neither.

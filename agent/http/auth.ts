@@ -4,14 +4,10 @@
  * a guess changes how long the comparison takes, and username and password are both always checked.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Credentials } from '../config/security.js';
 
 export const REALM = 'FIBRE Metrics';
 export const CHALLENGE = `Basic realm="${REALM}", charset="UTF-8"`;
-
-export interface Credentials {
-  username: string;
-  password: string;
-}
 
 export type AuthResult = 'ok' | 'missing' | 'malformed' | 'wrong';
 

@@ -5,12 +5,13 @@
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { TlsMaterial } from '../config/security.js';
 import { EXPOSITION_CONTENT_TYPE } from '../export/prometheus.js';
 import type { Logger } from '../log.js';
 import { type BasicAuth, CHALLENGE } from './auth.js';
 import { close, hardenServer, listen, plainServer } from './listen.js';
 import { pathOf, reply } from './respond.js';
-import { loadTls, type TlsMaterial } from './tls.js';
+import { loadTls } from './tls.js';
 
 export function metricsHandler(
   render: () => Promise<string>,

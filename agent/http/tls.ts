@@ -1,47 +1,13 @@
 /**
- * TLS material for the /metrics server. The root supervisor reads the files (so the key may stay
- * readable by root alone, as generate-certs.sh makes it) and hands their text over; the unprivileged
- * metrics process checks and uses them. Both happen at start-up, so a bad file fails it with a line
- * naming the file, and again on SIGHUP, so certificates rotate without a restart (a broken new pair is
- * refused and the old one keeps serving).
+ * TLS for the /metrics server. The root supervisor reads the files (agent/config/security.ts, so the
+ * key may stay readable by root alone, as generate-certs.sh makes it) and hands their text over; the
+ * unprivileged metrics process checks and uses them here. Both happen at start-up, so a bad file
+ * fails it with a line naming the file, and again on SIGHUP, so certificates rotate without a restart
+ * (a broken new pair is refused and the old one keeps serving).
  */
-import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { whyUnreadable } from '../unreadable.js';
-
-export interface TlsFiles {
-  cert: string;
-  key: string;
-  clientCa?: string;
-}
-
-/** The files' contents (PEM text), as read by the supervisor and sent to the metrics process. */
-export interface TlsMaterial {
-  files: TlsFiles;
-  cert: string;
-  key: string;
-  clientCa?: string;
-}
-
-export class TlsError extends Error {}
-
-function read(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new TlsError(`${what} ${path}: cannot read it (${whyUnreadable(err)})`);
-  }
-}
-
-/** Reads the three files; throws a TlsError naming the one that cannot be read. */
-export function readTls(files: TlsFiles): TlsMaterial {
-  return {
-    files,
-    cert: read(files.cert, 'TLS certificate'),
-    key: read(files.key, 'TLS key'),
-    clientCa: files.clientCa === undefined ? undefined : read(files.clientCa, 'TLS client CA'),
-  };
-}
+import type { TlsFiles, TlsMaterial } from '../config/security.js';
+import { TlsError } from '../shared/errors.js';
 
 /** OpenSSL's messages, in words that say which file is wrong and how. */
 function explain(err: Error, files: TlsFiles): string {

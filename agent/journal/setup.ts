@@ -2,8 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type AgentConfig, ConfigError } from '../config/settings.js';
-import type { Account } from '../privsep/user.js';
+import type { AgentConfig } from '../config/settings.js';
+import type { Account } from '../shared/account.js';
+import { ConfigError } from '../shared/errors.js';
 
 /** The systemd unit's StateDirectory: systemd creates it root-owned; the metrics process must write in it. */
 export const DEFAULT_JOURNAL_DIR = '/var/lib/fibre-agent';

@@ -1,7 +1,6 @@
 /** The messages between the root supervisor and the unprivileged metrics process (over Node IPC). */
-import type { Security } from '../config/security.js';
+import type { Security, TlsMaterial } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
-import type { TlsMaterial } from '../http/tls.js';
 import type { PipelineUrls } from '../pipeline.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { AttachStatus, CostSample, SourceError } from '../source/downstream.js';

@@ -1,11 +1,6 @@
 /** The unprivileged account the metrics side runs as, looked up in /etc/passwd. */
 import { readFileSync } from 'node:fs';
-
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-}
+import type { Account } from '../shared/account.js';
 
 export function lookupAccount(name: string, passwd = '/etc/passwd'): Account | undefined {
   let text: string;

@@ -5,18 +5,17 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { Security } from '../config/security.js';
+import type { Security, TlsMaterial } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
-import { ConfigError } from '../config/settings.js';
-import type { TlsMaterial } from '../http/tls.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { ConsoleLogger } from '../log.js';
 import type { PipelineUrls } from '../pipeline.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { metricsProcessCommand } from '../runtime.js';
+import type { Account } from '../shared/account.js';
+import { ConfigError } from '../shared/errors.js';
 import type { AttachStatus, CostSample, Downstream, SourceError } from '../source/downstream.js';
 import type { FromWorker, ToWorker } from './messages.js';
-import type { Account } from './user.js';
 
 const STOP_WAIT_MS = 2000;
 const START_WAIT_MS = 30_000;

@@ -5,10 +5,9 @@
  * to the log.
  */
 import '../gc-tuning.js';
-import { ConfigError } from '../config/settings.js';
-import { TlsError } from '../http/tls.js';
 import { ConsoleLogger } from '../log.js';
 import { Pipeline } from '../pipeline.js';
+import { ConfigError, TlsError } from '../shared/errors.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 function send(msg: FromWorker): void {

@@ -6,6 +6,7 @@
  */
 import type { KeyOfKind, MetricKey } from '../../probes/metrics.js';
 import type { NodeState } from '../rpc/node-state.js';
+import type { PollOutcomes } from '../rpc/poller.js';
 import type { MetricStore } from './store.js';
 
 /** The series a poll sets and a failed poll removes. */
@@ -54,7 +55,7 @@ type PlainGauge = Extract<
   | 'inactiveBranchLength'
 >;
 
-export class NodeStateRecorder {
+export class NodeStateRecorder implements PollOutcomes {
   constructor(private readonly store: MetricStore) {}
 
   /** A poll answered: every state series replaced by this poll's. */

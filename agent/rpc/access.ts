@@ -7,8 +7,9 @@
  */
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readPasswordFile } from '../config/security.js';
-import { type AgentConfig, ConfigError } from '../config/settings.js';
+import type { AgentConfig } from '../config/settings.js';
 import type { Logger } from '../log.js';
+import { ConfigError } from '../shared/errors.js';
 import { whyUnreadable } from '../unreadable.js';
 import { discover, type NodeRpc, type ProcessView } from './discovery.js';
 import type { RpcEndpoint } from './endpoint.js';

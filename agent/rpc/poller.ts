@@ -6,11 +6,25 @@
  */
 import { releaseContains, releaseOfVersion } from '../../probes/releases.js';
 import type { Logger } from '../log.js';
-import type { NodeStateRecorder } from '../record/node-state-recorder.js';
 import { redactUrl } from '../redact-url.js';
 import { batch, RPC_IN_WARMUP, type RpcCredential, RpcFailure } from './client.js';
 import type { RpcEndpoint } from './endpoint.js';
-import { AnswerError, POLL, readNodeState } from './node-state.js';
+import { AnswerError, type NodeState, POLL, readNodeState } from './node-state.js';
+
+/**
+ * Where the poll's outcomes go (agent/record/node-state-recorder.ts puts them in the metric store).
+ * Declared here, by the side that calls it, so rpc/ stays below record/ in the layers.
+ */
+export interface PollOutcomes {
+  /** A poll answered, in `seconds`. */
+  answered(state: NodeState, seconds: number): void;
+  /** RPC does not answer, or is not asked (no credential since bitcoind stopped). */
+  down(seconds?: number): void;
+  /** A poll failed: `method` is 'batch' when the request as a whole failed. */
+  failed(method: string, code: string, seconds: number): void;
+  /** RPC is off or has no credential. */
+  off(): void;
+}
 
 /** Longest a poll may take; a slow node gives up a poll, not the loop. */
 const TIMEOUT_MS = 10_000;
@@ -32,7 +46,7 @@ export class RpcPoller {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly recorder: NodeStateRecorder,
+    private readonly recorder: PollOutcomes,
     private readonly log: Logger,
   ) {}
 

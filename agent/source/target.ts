@@ -1,5 +1,7 @@
-/** Finding the bitcoind process whose probes we attach to, through /proc. */
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+/** Finding the bitcoind process whose probes we attach to, through /proc, and checking its binary. */
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import type { AgentConfig } from '../config/settings.js';
+import { ConfigError } from '../shared/errors.js';
 
 const DELETED = ' (deleted)';
 
@@ -25,6 +27,29 @@ export function isRunning(pid: number): boolean {
 
 export function resolveBinary(path: string): string {
   return realpathSync(path);
+}
+
+/** The binary must exist and be executable, and the PID must run it, or no probe could ever fire. */
+export function checkBinary(config: Pick<AgentConfig, 'bitcoindPath'>): string {
+  const path = config.bitcoindPath;
+  if (!path) {
+    throw new ConfigError(
+      'no bitcoind binary given: pass --bitcoind /path/to/bitcoind, set FIBRE_BITCOIND_PATH, or bitcoind_path in the config file',
+    );
+  }
+  let binary: string;
+  try {
+    binary = resolveBinary(path);
+    if (!statSync(binary).isFile()) throw new ConfigError(`--bitcoind ${path} is not a file`);
+    accessSync(binary, constants.X_OK);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT' ? `--bitcoind ${path}: no such file` : `--bitcoind ${path} is not executable (${code})`,
+    );
+  }
+  return binary;
 }
 
 /** PIDs whose executable is this binary (already resolved with resolveBinary). */

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { securityOf } from '../../agent/config/security.js';
-import { type AgentConfig, ConfigError, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
+import { type AgentConfig, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
 import { redactUrl } from '../../agent/export/otlp.js';
+import { ConfigError } from '../../agent/shared/errors.js';
 
 /** Two valid, distinct values per setting: enough to tell which source won. */
 const SAMPLES: Record<string, [string, string, string]> = {

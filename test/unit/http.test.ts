@@ -6,12 +6,14 @@ import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import test from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { readTls, type TlsFiles } from '../../agent/config/security.js';
 import { BasicAuth, CHALLENGE } from '../../agent/http/auth.js';
 import { healthHandler } from '../../agent/http/health-server.js';
 import { close, listen, plainServer } from '../../agent/http/listen.js';
 import { MetricsServer } from '../../agent/http/metrics-server.js';
-import { loadTls, readTls, TlsError, type TlsFiles } from '../../agent/http/tls.js';
+import { loadTls } from '../../agent/http/tls.js';
 import type { Logger } from '../../agent/log.js';
+import { TlsError } from '../../agent/shared/errors.js';
 import { freePort } from '../helpers/agent.js';
 import { makePki } from '../helpers/certs.js';
 
