@@ -1,8 +1,10 @@
 /**
  * The tracepoint catalogue, the single source of truth: for each USDT probe the agent attaches, its
- * arguments (name, type, position) and the metric updates one event makes. Plain data: the bpftrace
- * program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series, the
- * `event_type` values and the metric table of docs/metrics.md are all derived from it.
+ * arguments (name, type, position), the metric updates one event makes, and for the probes the
+ * per-block journal joins, which argument fills which field of a block's record. Plain data: the
+ * bpftrace program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series,
+ * the `event_type` values, the metric table of docs/metrics.md and the journal's records are all
+ * derived from it.
  *
  * Every update is computed in the kernel, in BPF maps the agent reads now and then: nothing is
  * queued, so nothing is lost at any rate. A label from a known set is an index in the map key; a
@@ -15,7 +17,22 @@
  * the agent told from the binary (agent/source/release.ts); metric names and label values stay the
  * same on every release wherever the meaning is the same.
  *
- * Adding a tracepoint is one entry here and one test.
+ * Adding a tracepoint takes its entry here; each metric it makes new, in metrics.ts; if the journal
+ * joins it, its `journal` declaration and each field it makes new, in journal-fields.ts. Then its tests
+ * and what shows it: the simulator fires it (simulator/bitcoind-sim.c: the probe, and its semaphore
+ * declared, reported and counted); test/helpers/expected.ts says what its metrics count and, for the
+ * journal, test/helpers/journal.ts what its fields hold; each new metric gets a dashboard panel
+ * (docker/grafana/, then `npm run dashboard`); the metric table of docs/metrics.md and
+ * test/fixtures/e2e-exposition.txt are regenerated (UPDATE_FIXTURES=1); the table of fields in
+ * docs/journal.md is written by hand; test/integration/quiet-log.test.ts spells out how many probes
+ * the simulator has. A trial probe with one counter and one journal field took 12 files, 3 of them
+ * regenerated. Nothing else: the program, decoder, recorder, journal record, /blocks, OTLP log
+ * attributes and stored records follow.
+ *
+ * Adding a journal field that an existing argument fills is a line in journal-fields.ts (its kind), the
+ * argument in the tracepoint's `journal` here (the compiler checks it against both), and its expected
+ * value in test/helpers/journal.ts. Showing it in `fibre-agent blocks` or on the page is one line in
+ * that view's column list (agent/journal/cli.ts, html.ts).
  */
 
 import type { FilledField, KindOf } from './journal-fields.js';
