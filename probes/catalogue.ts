@@ -30,9 +30,9 @@
  * attributes and stored records follow.
  *
  * Adding a journal field that an existing argument fills is a line in journal-fields.ts (its kind), the
- * argument in the tracepoint's `journal` here (the compiler checks it against both), and its expected
- * value in test/helpers/journal.ts. Showing it in `fibre-agent blocks` or on the page is one line in
- * that view's column list (agent/journal/cli.ts, html.ts).
+ * argument in the tracepoint's `journal` here (the compiler checks it against both), its expected
+ * value in test/helpers/journal.ts and its row in docs/journal.md. Showing it in `fibre-agent blocks`
+ * or on the page is one line in that view's column list (agent/journal/cli.ts, html.ts).
  */
 
 import type { FilledField, KindOf } from './journal-fields.js';
