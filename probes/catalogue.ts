@@ -1,8 +1,10 @@
 /**
  * The tracepoint catalogue, the single source of truth: for each USDT probe the agent attaches, its
- * arguments (name, type, position) and the metric updates one event makes. Plain data: the bpftrace
- * program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series, the
- * `event_type` values and the metric table of docs/metrics.md are all derived from it.
+ * arguments (name, type, position), the metric updates one event makes, and for the probes the
+ * per-block journal joins, which argument fills which field of a block's record. Plain data: the
+ * bpftrace program (agent/source/program.ts), the decoder, the recorder, the zero-initialised series,
+ * the `event_type` values, the metric table of docs/metrics.md and the journal's records are all
+ * derived from it.
  *
  * Every update is computed in the kernel, in BPF maps the agent reads now and then: nothing is
  * queued, so nothing is lost at any rate. A label from a known set is an index in the map key; a
@@ -15,8 +17,25 @@
  * the agent told from the binary (agent/source/release.ts); metric names and label values stay the
  * same on every release wherever the meaning is the same.
  *
- * Adding a tracepoint is one entry here and one test.
+ * Adding a tracepoint takes its entry here; each metric it makes new, in metrics.ts; if the journal
+ * joins it, its `journal` declaration and each field it makes new, in journal-fields.ts. Then its tests
+ * and what shows it: the simulator fires it (simulator/bitcoind-sim.c: the probe, and its semaphore
+ * declared, reported and counted); test/helpers/expected.ts says what its metrics count and, for the
+ * journal, test/helpers/journal.ts what its fields hold; each new metric gets a dashboard panel
+ * (docker/grafana/, then `npm run dashboard`); the metric table of docs/metrics.md and
+ * test/fixtures/e2e-exposition.txt are regenerated (UPDATE_FIXTURES=1); the table of fields in
+ * docs/journal.md is written by hand; test/integration/quiet-log.test.ts spells out how many probes
+ * the simulator has. A trial probe with one counter and one journal field took 12 files, 3 of them
+ * regenerated. Nothing else: the program, decoder, recorder, journal record, /blocks, OTLP log
+ * attributes and stored records follow.
+ *
+ * Adding a journal field that an existing argument fills is a line in journal-fields.ts (its kind), the
+ * argument in the tracepoint's `journal` here (the compiler checks it against both), its expected
+ * value in test/helpers/journal.ts and its row in docs/journal.md. Showing it in `fibre-agent blocks`
+ * or on the page is one line in that view's column list (agent/journal/cli.ts, html.ts).
  */
+
+import type { FilledField, KindOf } from './journal-fields.js';
 import {
   ALGORITHM,
   CONN_TYPE,
@@ -187,6 +206,56 @@ export type DecrementUpdate<A extends string> = {
 
 export type Update<A extends string = string> = CountUpdate<A> | ObserveUpdate<A> | SetUpdate<A> | DecrementUpdate<A>;
 
+/** The names of an entry's arguments of these types. */
+type ArgOfType<Args extends readonly ArgSpec[], T extends ArgType> = (Args[number] & { readonly type: T })['name'];
+
+/** Arguments the agent reads as integers (a pointer it never reads). */
+type NumberArg<Args extends readonly ArgSpec[]> = ArgOfType<Args, 'bool' | 'u32' | 'i32' | 'u64' | 'i64'>;
+
+/**
+ * An integer argument, as it is or converted. negative 'skip': a negative value leaves the field as it
+ * was (bitcoind's "unknown" height must not undo the height another probe gave); 'null': a negative
+ * value means never (a path that never delivered the block), so the field is null. divisor: the value
+ * divided by it (a duration's unit per the field's).
+ */
+export type NumberFill<A extends string> =
+  | A
+  | { readonly arg: A; readonly negative?: 'skip' | 'null'; readonly divisor?: number };
+
+/** A string argument matched against a known label set: the field holds the label's value. */
+export interface LabelFill<A extends string> {
+  readonly arg: A;
+  readonly label: KnownLabel<string>;
+}
+
+/** What may fill a field of this kind: an argument of a type that fits, and the conversion it needs. */
+type FillOf<Args extends readonly ArgSpec[], K> = K extends 'hash'
+  ? ArgOfType<Args, 'hash32' | 'str'>
+  : K extends 'peer'
+    ? ArgOfType<Args, 'str'>
+    : K extends 'label'
+      ? LabelFill<ArgOfType<Args, 'str'>>
+      : K extends 'integer' | 'duration'
+        ? NumberFill<NumberArg<Args>>
+        : never;
+
+/**
+ * Which argument fills which field of the block's record (probes/journal-fields.ts): the hash, which
+ * joins the events of one block, always.
+ */
+export type JournalFills<Args extends readonly ArgSpec[]> = { readonly hash: FillOf<Args, 'hash'> } & {
+  readonly [F in Exclude<FilledField, 'hash'>]?: FillOf<Args, KindOf<F>>;
+};
+
+export interface JournalSpec<Args extends readonly ArgSpec[]> {
+  readonly fields: JournalFills<Args>;
+  /**
+   * This event says the block is connected: the record is written a grace later (events of the block
+   * printed a moment after still join), and seen_to_connected_ms is measured to it.
+   */
+  readonly connected?: true;
+}
+
 type ValueOf<T extends ArgType> = T extends 'str' | 'hash32' ? Buffer : number;
 
 /** One event as the decoder gives it: a property per argument. */
@@ -235,14 +304,14 @@ export interface Tracepoint<
   /** The --verbose log line for one event; none for probes that fire per message, transaction or coin (a busy node would flood the log and the perf buffer). */
   describe?(event: Pick<EventOf<Args>, Shown>, f: Formats): string;
   /**
-   * The per-block journal joins this probe's events by block hash: while the journal is on, the probe
-   * also prints an event line with every argument (counting stays in the kernel). Blocks are rare, so
-   * the line costs nothing a node would notice.
+   * The per-block journal joins this probe's events by block hash, into the fields named here: while
+   * the journal is on, the probe also prints an event line with every argument (counting stays in the
+   * kernel). Blocks are rare, so the line costs nothing a node would notice.
    */
-  readonly journal?: true;
+  readonly journal?: JournalSpec<Args>;
 }
 
-/** Keeps an entry's argument list literal, so its updates and describe() are checked against it. */
+/** Keeps an entry's argument list literal, so its updates, describe() and journal are checked against it. */
 export function tracepoint<const Args extends readonly ArgSpec[], const Shown extends Args[number]['name'] = never>(
   entry: Tracepoint<Args, Shown>,
 ): Tracepoint {
@@ -254,6 +323,12 @@ export const MECHANISM: KnownLabel<'winner'> = {
   values: { 'FIBRE/UDP': 'fibre_udp', 'BIP152/CMPCTBLOCK': 'bip152_cmpct' },
   otherwise: 'other',
 };
+
+/**
+ * The fields every journal probe fills: the hash its events join by, and the height, which -1
+ * (bitcoind's "unknown") must not undo.
+ */
+const JOURNAL_BLOCK = { hash: 'hash', height: { arg: 'height', negative: 'skip' } } as const;
 
 /** A transaction's vsize in the mempool probes: v25 passes a size_t, later releases an int32. */
 const MEMPOOL_VSIZE = { name: 'vsize', type: 'i32', releases: [{ in: { to: 'v25' }, type: 'u64' }] } as const;
@@ -274,7 +349,16 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstructed',
     pack: 'fibre',
-    journal: true,
+    journal: {
+      fields: {
+        ...JOURNAL_BLOCK,
+        fibre_peer: 'peer',
+        chunks_used: 'chunks_used',
+        chunks_recvd: 'chunks_recvd',
+        num_peers: 'num_peers',
+        reconstruction_us: 'duration_us',
+      },
+    },
     eventType: 'block_reconstructed',
     args: [
       // 64 hex digits and the NUL: short, since BPF programs have 512 bytes of stack.
@@ -302,7 +386,15 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_reconstruction_detail',
     pack: 'fibre',
-    journal: true,
+    journal: {
+      fields: {
+        ...JOURNAL_BLOCK,
+        missing_tx_count: 'missing_tx_count',
+        missing_tx_bytes: 'missing_tx_bytes',
+        mempool_tx_count: 'mempool_tx_count',
+        total_tx_count: 'total_tx_count',
+      },
+    },
     eventType: 'block_reconstruction_detail',
     args: [
       // 64 hex digits and the NUL: short, since BPF programs have 512 bytes of stack.
@@ -337,7 +429,7 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_race_winner',
     pack: 'fibre',
-    journal: true,
+    journal: { fields: { ...JOURNAL_BLOCK, winner: { arg: 'winner', label: MECHANISM }, winner_peer: 'peer' } },
     eventType: 'block_delivery',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -358,7 +450,16 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
   tracepoint({
     probe: 'udp:block_race_time',
     pack: 'fibre',
-    journal: true,
+    journal: {
+      fields: {
+        ...JOURNAL_BLOCK,
+        // -1: that path never delivered the block.
+        udp_ns: { arg: 'udp_ns', negative: 'null' },
+        cmpct_ns: { arg: 'cmpct_ns', negative: 'null' },
+        udp_peer: 'udp_peer',
+        cmpct_peer: 'cmpct_peer',
+      },
+    },
     eventType: 'block_race_time',
     args: [
       { name: 'hash', type: 'hash32' },
@@ -422,7 +523,17 @@ export const TRACEPOINTS: readonly Tracepoint[] = [
     probe: 'validation:block_connected',
     pack: 'validation',
     releases: {},
-    journal: true,
+    journal: {
+      connected: true,
+      fields: {
+        ...JOURNAL_BLOCK,
+        tx_count: 'tx_count',
+        inputs: 'inputs',
+        sigops: 'sigops',
+        // Nanoseconds on every release: the program converts older units.
+        connect_seconds: { arg: 'connect_time', divisor: 1e9 },
+      },
+    },
     eventType: 'block_connected',
     args: [
       { name: 'hash', type: 'hash32' },

@@ -264,7 +264,7 @@ export function printsEvents(t: Tracepoint, aggregation: Aggregation, verbose: b
 
 /** True when a probe prints event lines: printsEvents, or a probe the journal joins while it is on. */
 export function printsLine(t: Tracepoint, aggregation: Aggregation, verbose: boolean, journal = false): boolean {
-  return printsEvents(t, aggregation, verbose) || (journal && t.journal === true);
+  return printsEvents(t, aggregation, verbose) || (journal && t.journal !== undefined);
 }
 
 /** --connect-time-unit: from the release bitcoind is told to be (auto), or as the operator says. */

@@ -1,11 +1,14 @@
 /**
- * Joins the events of one block, by hash, into one record. The probes fire in an order that depends on
- * the path that delivered the block (and some never fire for it), so a record stays open until
- * validation:block_connected has arrived and a short grace has passed (events of the same block that
- * bpftrace prints a moment later still join), or until a timeout for a block that is never connected.
+ * Joins the events of one block, by hash, into one record: each event fills the fields its catalogue
+ * entry's `journal` names. The probes fire in an order that depends on the path that delivered the
+ * block (and some never fire for it), so a record stays open until the event that says the block is
+ * connected (validation:block_connected) has arrived and a short grace has passed (events of the same
+ * block that bpftrace prints a moment later still join), or until a timeout for a block that is never
+ * connected.
  * The number of open records is bounded: a flood of hashes cannot grow the agent's memory.
  */
-import { MECHANISM, type Tracepoint } from '../../probes/catalogue.js';
+import type { LabelFill, NumberFill, Tracepoint } from '../../probes/catalogue.js';
+import { type FieldKind, type FilledField, JOURNAL_FIELD_NAMES, JOURNAL_FIELDS } from '../../probes/journal-fields.js';
 import { sourceValue } from '../../probes/protocol.js';
 import type { EventFields } from '../decode/decoder.js';
 import { labelValue } from '../record/peer-label.js';
@@ -28,18 +31,33 @@ interface Open {
 
 /** The display-order hex of a block hash: hash32 arguments are internal order (reversed), strings display order. */
 export function displayHash(t: Tracepoint, event: EventFields): string | undefined {
-  const spec = t.args.find((a) => a.name === 'hash');
-  const raw = event.hash;
+  const name = t.journal?.fields.hash;
+  const spec = t.args.find((a) => a.name === name);
+  const raw = name === undefined ? undefined : event[name];
   if (!spec || !Buffer.isBuffer(raw)) return undefined;
   const hex =
     spec.type === 'hash32' ? Buffer.from(raw).reverse().toString('hex') : raw.toString('latin1').toLowerCase();
   return HASH_HEX.test(hex) ? hex : undefined;
 }
 
-const text = (v: number | Buffer | undefined) => (Buffer.isBuffer(v) ? labelValue(v) : null);
-const num = (v: number | Buffer | undefined) => (typeof v === 'number' ? v : null);
-/** bitcoind passes -1 for a path that never delivered the block. */
-const time = (v: number | Buffer | undefined) => (typeof v === 'number' && v >= 0 ? v : null);
+/** The fields events fill, in record order; the hash is the key a record is opened with. */
+const FILLED = JOURNAL_FIELD_NAMES.filter(
+  (f): f is Exclude<FilledField, 'hash'> => f !== 'hash' && !('computed' in JOURNAL_FIELDS[f]),
+);
+
+/**
+ * One field's value from its argument, as the catalogue converts it; undefined leaves the field as it
+ * is. Strings decode as the peer labels do, or are matched against their label set.
+ */
+function fieldValue(kind: FieldKind, how: NumberFill<string> | LabelFill<string>, e: EventFields) {
+  const f: Exclude<NumberFill<string>, string> | LabelFill<string> = typeof how === 'string' ? { arg: how } : how;
+  const v = e[f.arg];
+  if ('label' in f) return Buffer.isBuffer(v) ? sourceValue(f.label, v) : null;
+  if (kind === 'peer') return Buffer.isBuffer(v) ? labelValue(v) : null;
+  if (f.negative === 'skip' && !(typeof v === 'number' && v >= 0)) return undefined;
+  if (typeof v !== 'number' || (f.negative === 'null' && v < 0)) return null;
+  return f.divisor === undefined ? v : v / f.divisor;
+}
 
 export class Assembler {
   private readonly open = new Map<string, Open>();
@@ -54,7 +72,8 @@ export class Assembler {
   }
 
   event(t: Tracepoint, e: EventFields, now: number): void {
-    if (!t.journal) return;
+    const journal = t.journal;
+    if (!journal) return;
     const hash = displayHash(t, e);
     if (!hash) return;
     let o = this.open.get(hash);
@@ -64,45 +83,18 @@ export class Assembler {
       this.open.set(hash, o);
     }
     const r = o.record;
-    const height = num(e.height);
-    if (height !== null && height >= 0) r.height = height;
-    switch (t.probe) {
-      case 'udp:block_reconstructed':
-        r.fibre_peer = text(e.peer);
-        r.chunks_used = num(e.chunks_used);
-        r.chunks_recvd = num(e.chunks_recvd);
-        r.num_peers = num(e.num_peers);
-        r.reconstruction_us = num(e.duration_us);
-        break;
-      case 'udp:block_reconstruction_detail':
-        r.missing_tx_count = num(e.missing_tx_count);
-        r.missing_tx_bytes = num(e.missing_tx_bytes);
-        r.mempool_tx_count = num(e.mempool_tx_count);
-        r.total_tx_count = num(e.total_tx_count);
-        break;
-      case 'udp:block_race_winner': {
-        const winner = e.winner;
-        r.winner = Buffer.isBuffer(winner) ? sourceValue(MECHANISM, winner) : null;
-        r.winner_peer = text(e.peer);
-        break;
-      }
-      case 'udp:block_race_time':
-        r.udp_ns = time(e.udp_ns);
-        r.cmpct_ns = time(e.cmpct_ns);
-        r.udp_peer = text(e.udp_peer);
-        r.cmpct_peer = text(e.cmpct_peer);
-        r.margin_ns = r.udp_ns !== null && r.cmpct_ns !== null ? Math.abs(r.udp_ns - r.cmpct_ns) : null;
-        break;
-      case 'validation:block_connected': {
-        r.tx_count = num(e.tx_count);
-        r.inputs = num(e.inputs);
-        r.sigops = num(e.sigops);
-        const raw = num(e.connect_time);
-        r.connect_seconds = raw === null ? null : raw / 1e9; // nanoseconds on every release: the program converts older units
-        o.connectedMs = now;
-        r.seen_to_connected_ms = now - o.firstSeenMs;
-        break;
-      }
+    for (const field of FILLED) {
+      const how = journal.fields[field];
+      if (how === undefined) continue;
+      const value = fieldValue(JOURNAL_FIELDS[field].kind, how, e);
+      // The field's kind decided the value's type (a string for peers and labels, else a number).
+      if (value !== undefined) (r as Record<typeof field, unknown>)[field] = value;
+    }
+    // The computed fields: from the record's own, and from the time the agent saw the events.
+    r.margin_ns = r.udp_ns !== null && r.cmpct_ns !== null ? Math.abs(r.udp_ns - r.cmpct_ns) : null;
+    if (journal.connected) {
+      o.connectedMs = now;
+      r.seen_to_connected_ms = now - o.firstSeenMs;
     }
   }
 

@@ -2,7 +2,7 @@
  * `fibre-agent blocks`: the journal read straight from its file (read-only), with or without a running
  * agent. Strings from the network are escaped for the terminal: a peer cannot send escape sequences.
  */
-import { logSafe } from '../record/peer-label.js';
+import { type Column, cellText, fieldText } from './columns.js';
 import { type BlockRecord, HASH_HEX } from './record.js';
 import { JournalStore } from './store.js';
 
@@ -27,24 +27,23 @@ export function parseAge(text: string): number {
   return Number(m[1]) * (UNITS[m[2] as string] as number);
 }
 
-const cell = (v: number | null, scale = 1) => (v === null ? '-' : scale === 1 ? String(v) : (v / scale).toFixed(1));
-
-const COLUMNS: readonly [string, (r: BlockRecord) => string][] = [
-  ['HEIGHT', (r) => cell(r.height)],
-  ['FIRST SEEN (UTC)', (r) => r.first_seen.replace('T', ' ').replace(/\.\d+Z$/, '')],
-  ['WINNER', (r) => r.winner ?? '-'],
-  ['MARGIN_MS', (r) => cell(r.margin_ns, 1e6)],
-  ['RECON_MS', (r) => cell(r.reconstruction_us, 1e3)],
-  ['CONNECT_MS', (r) => cell(r.connect_seconds, 1e-3)],
-  ['MISSING_TX', (r) => cell(r.missing_tx_count)],
-  ['TXS', (r) => cell(r.tx_count)],
-  ['SLOW', (r) => r.slow ?? '-'],
-  ['PEER', (r) => (r.winner_peer === null ? '-' : logSafe(r.winner_peer).slice(0, 40))],
-  ['HASH', (r) => r.hash],
+const COLUMNS: readonly Column[] = [
+  ['HEIGHT', 'height'],
+  ['FIRST SEEN (UTC)', 'first_seen'],
+  ['WINNER', 'winner'],
+  ['MARGIN_MS', 'margin_ns'],
+  ['RECON_MS', 'reconstruction_us'],
+  ['CONNECT_MS', 'connect_seconds'],
+  ['MISSING_TX', 'missing_tx_count'],
+  ['TXS', 'tx_count'],
+  ['SLOW', 'slow'],
+  // Cut to keep the row on one screen line; `--json` has the whole of it.
+  ['PEER', (r) => fieldText(r, 'winner_peer')?.slice(0, 40) ?? null],
+  ['HASH', 'hash'],
 ];
 
 export function table(records: readonly BlockRecord[]): string {
-  const rows = [COLUMNS.map(([t]) => t), ...records.map((r) => COLUMNS.map(([, f]) => f(r)))];
+  const rows = [COLUMNS.map(([t]) => t), ...records.map((r) => COLUMNS.map((c) => cellText(c, r) ?? '-'))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
   return rows
     .map((row) =>

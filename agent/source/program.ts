@@ -211,8 +211,10 @@ function eventLine(probe: PresentProbe, options: ProgramOptions): string {
  */
 function journalKey(probe: PresentProbe): string[] {
   const t = probe.tracepoint;
-  const spec = probe.args[position(t, 'hash') - 1] as ReleaseArg;
-  const at = argExpression(probe, position(t, 'hash'));
+  const hash = t.journal?.fields.hash;
+  if (hash === undefined) throw new ProgramError(`${t.probe}: the journal does not join it`);
+  const spec = probe.args[position(t, hash) - 1] as ReleaseArg;
+  const at = argExpression(probe, position(t, hash));
   if (spec.type === 'hash32') return [`  $jk = *(uint64*)(${at});`];
   // One word of 8 digits into 4 bytes: nibbles, then pairs of nibbles in 16-bit lanes, then the lanes
   // in reverse order (the hex is display order).
