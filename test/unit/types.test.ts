@@ -77,10 +77,13 @@ function compile(): Map<string, Reported[]> {
   return byFile;
 }
 
-test('every file in test/types/ is a fixture checked here', () => {
+/** Fixtures with a test of their own, which checks each marked line's error text the same way. */
+const CHECKED_ELSEWHERE: Record<string, string> = { 'journal.ts': 'test/unit/journal-types.test.ts' };
+
+test('every file in test/types/ is a fixture checked here, or by the test named for it', () => {
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith('.ts')),
-    Object.keys(WRONG_LINES).sort(),
+    [...Object.keys(WRONG_LINES), ...Object.keys(CHECKED_ELSEWHERE)].sort(),
   );
 });
 
