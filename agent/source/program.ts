@@ -11,22 +11,16 @@ import {
   type CodeLabel,
   type KnownLabel,
   type LabelSource,
-  type ObserveUpdate,
   type Pack,
-  type PeerLabel,
-  type SetUpdate,
   selectedTracepoints,
   TRACEPOINTS,
   type Tracepoint,
   type Update,
 } from '../../probes/catalogue.js';
-import { METRICS } from '../../probes/metrics.js';
 import {
   type Aggregation,
-  allKeysMap,
   bytesLabelOf,
   DIRTY_MAP,
-  divisorOf,
   EPOCH_MAP,
   EPOCH_VAR,
   EVENTS_MAP,
@@ -41,22 +35,17 @@ import {
   JOURNAL_SECOND_MAP,
   JOURNAL_SKIP,
   JOURNAL_SKIPPED_MAP,
-  keyBytes,
   labelOrder,
   labelValues,
   lineArgs,
-  metricMaps,
-  OUT_OF_RANGE_MAP,
   printsEvents,
   printsLine,
-  RATIO_NUMERATOR_MAX,
-  RATIO_SCALE,
   READ_END_WORD,
   READ_WORD,
   READY_WORD,
-  rawBound,
 } from '../../probes/protocol.js';
 import { argsOn, codesOn, noteShape, type ReleaseArg, type Semantics, valuesOn } from '../../probes/semantics.js';
+import { type KernelTerms, kernelStatements } from '../../probes/update-rules.js';
 import { bpftraceArg, checkArgs, DIRECT_ARGS, type NoteArg, type NoteSite, noteLocation } from './usdt-notes.js';
 
 /** Strings are read with buf(str(...), 128): longer than the 64-byte default, which cuts Tor v3 peers. */
@@ -326,14 +315,19 @@ interface Written {
   maps: Set<string>;
 }
 
-function kernelUpdate(
-  probe: PresentProbe,
-  update: Update,
-  n: number,
-  options: ProgramOptions,
-  w: Written,
-  vars: LabelVars,
-): string[] {
+/** One update of a probe, and what its statements share with the probe's others. */
+interface KernelUpdateOptions {
+  probe: PresentProbe;
+  update: Update;
+  /** The update's place among its probe's: it names the update's variables. */
+  index: number;
+  semantics: Semantics;
+  written: Written;
+  labelVars: LabelVars;
+}
+
+/** The statements of one update: its labels' indices, then the update's rules (probes/update-rules.ts). */
+function kernelUpdate({ probe, update, index, semantics, written, labelVars }: KernelUpdateOptions): string[] {
   const t = probe.tracepoint;
   const arg = (name: string) => argExpression(probe, position(t, name));
   const pre: string[] = [];
@@ -350,105 +344,27 @@ function kernelUpdate(
       continue;
     }
     const id = JSON.stringify([source, universe]);
-    let variable = vars.get(id);
+    let variable = labelVars.get(id);
     if (!variable) {
-      variable = `$l${vars.size}`;
-      vars.set(id, variable);
-      pre.push(...labelIndex(variable, source, arg(source.arg), universe, options.semantics));
+      variable = `$l${labelVars.size}`;
+      labelVars.set(id, variable);
+      pre.push(...labelIndex(variable, source, arg(source.arg), universe, semantics));
     }
     keys.push(variable);
   }
-  const maps = metricMaps(update.metric);
-  const at = (extra: string[]) => {
-    const all = [...(epochKeyed(update.metric) ? [EPOCH_VAR] : []), ...keys, ...extra];
-    return all.length ? `[${all.join(', ')}]` : '';
+  const terms: KernelTerms = {
+    arg,
+    typeOf: (name) => (probe.args[position(t, name) - 1] as ReleaseArg).type,
+    at: (extra = []) => {
+      const all = [...(epochKeyed(update.metric) ? [EPOCH_VAR] : []), ...keys, ...extra];
+      return all.length ? `[${all.join(', ')}]` : '';
+    },
+    value: `$v${index}`,
+    per: `$d${index}`,
+    bucket: `$b${index}`,
+    writes: (map) => written.maps.add(map),
   };
-  w.maps.add(maps.values);
-  const body: string[] = [];
-  if ('add' in update) {
-    const amount = update.add === 1 ? '1' : arg(update.add);
-    if (!bytesLabel) body.push(`${maps.values}${at([])} = sum(${amount});`);
-    else {
-      // The string's bytes, zero-padded, are the last key: bpftrace prints a buffer key escaped. The
-      // agent keeps --peer-label-limit peers as labels (the rest count as peer="other"), or matches
-      // the text against the known values.
-      const source = (update.labels as Record<string, KnownLabel<string> | PeerLabel<string>>)[bytesLabel];
-      const width = keyBytes(source as LabelSource<string>);
-      body.push(
-        `${maps.values}${at([`buf(str(${arg((source as { arg: string }).arg)}, ${width}), ${width})`])} = sum(${amount});`,
-        `${allKeysMap(maps.values)}${at([])} = sum(${amount});`,
-      );
-      w.maps.add(allKeysMap(maps.values));
-    }
-  } else if ('decrement' in update) {
-    const m = `${maps.values}${at([])}`;
-    body.push(`if (${m} > 0) { ${m} = ${m} - 1; }`);
-  } else body.push(...valueUpdate(probe, update, n, w, at));
-  const when = (update.when ?? []).map(
-    // The catalogue's comparisons are written as bpftrace writes them.
-    ([a, op, b]) => `${arg(a)} ${op} ${typeof b === 'number' ? String(b) : arg(b)}`,
-  );
-  const inner = when.length ? [`if (${when.join(' && ')}) {`, ...body.map((l) => `  ${l}`), '}'] : body;
-  return [...pre, ...inner.map((l) => `  ${l}`)];
-}
-
-/** A histogram observation or a gauge's new value, with the refusals the update asks for. */
-function valueUpdate(
-  probe: PresentProbe,
-  update: ObserveUpdate<string> | SetUpdate<string>,
-  n: number,
-  w: Written,
-  at: (extra: string[]) => string,
-): string[] {
-  const t = probe.tracepoint;
-  const arg = (name: string) => argExpression(probe, position(t, name));
-  const maps = metricMaps(update.metric);
-  const out: string[] = [];
-  const v = `$v${n}`;
-  const observed = 'observe' in update ? update.observe : update.set;
-  const guards: string[] = [];
-  // Each refusal counts once, and only for a value no earlier rule refused.
-  const refuse = (condition: string) => {
-    w.maps.add(OUT_OF_RANGE_MAP);
-    out.push(`if (${[...guards, condition].join(' && ')}) { ${OUT_OF_RANGE_MAP}[${EPOCH_VAR}] = count(); }`);
-    guards.push(`!(${condition})`);
-  };
-  let per: string | undefined;
-  if (typeof observed === 'string') {
-    out.push(`${v} = ${arg(observed)};`);
-  } else if ('difference' in observed) {
-    out.push(`${v} = (int64)${arg(observed.difference[0])} - (int64)${arg(observed.difference[1])};`);
-  } else {
-    // In millionths, compared with bound * divisor exactly: v <= B * d is n / d <= bound.
-    per = `$d${n}`;
-    out.push(`${v} = (int64)${arg(observed.ratio[0])};`, `${per} = (int64)${arg(observed.ratio[1])};`);
-    refuse(`${per} < 1`);
-    refuse(`${v} > ${RATIO_NUMERATOR_MAX}`);
-  }
-  const type = typeof observed === 'string' ? (probe.args[position(t, observed) - 1] as ReleaseArg).type : 'i64';
-  // An unsigned 8-byte value of 2^63 or more is no more a measurement than a negative one (a connect
-  // time of 292 years), and the kernel's 8-byte sums would wrap on it: the same rule refuses both.
-  const negative = type === 'u64' ? `(int64)${v} < 0` : ['i32', 'i64'].includes(type) ? `${v} < 0` : undefined;
-  if (negative && update.negative === 'out_of_range') refuse(negative);
-  else if (negative && update.negative) guards.push(`!(${negative})`);
-  if ('zero' in update && update.zero === 'skip') guards.push(`${v} != 0`);
-  const body: string[] = [];
-  if ('set' in update) {
-    body.push(`${maps.values}${at([])} = ${v};`);
-  } else {
-    const bounds = (METRICS[update.metric].buckets ?? []).map((b) => rawBound(b, divisorOf(update)));
-    const b = `$b${n}`;
-    const scaled = per ? `${v} * ${RATIO_SCALE}` : v;
-    const fits = (bound: number) => (per ? `${scaled} <= ${bound} * ${per}` : `${v} <= ${bound}`);
-    // Highest bound first, so the last bound the value fits under sets the bucket.
-    body.push(`${b} = ${bounds.length};`);
-    for (let i = bounds.length - 1; i >= 0; i--) body.push(`if (${fits(bounds[i] as number)}) { ${b} = ${i}; }`);
-    body.push(`${maps.values}${at([b])} = count();`, `${maps.sums}${at([])} = sum(${per ? `${scaled} / ${per}` : v});`);
-    w.maps.add(maps.sums);
-  }
-  if (guards.length) out.push(`if (${guards.join(' && ')}) {`, ...body.map((l) => `  ${l}`), '}');
-  else out.push(...body);
-  return out;
+  return [...pre, ...kernelStatements(update, terms).map((l) => `  ${l}`)];
 }
 
 export function buildProgram(probes: readonly PresentProbe[], options: ProgramOptions): string {
@@ -460,7 +376,10 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const body: string[] = [];
     const vars: LabelVars = new Map();
     t.updates.forEach((u, n) => {
-      if (options.aggregation === 'kernel') body.push(...kernelUpdate(probe, u, n, options, w, vars));
+      if (options.aggregation === 'kernel')
+        body.push(
+          ...kernelUpdate({ probe, update: u, index: n, semantics: options.semantics, written: w, labelVars: vars }),
+        );
     });
     if (options.aggregation === 'kernel') {
       // Counted here when the agent does not record the event from its line (it may still log it).
