@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
-import { STRING_BYTES } from './program.js';
+import { STRING_BYTES } from './event-lines.js';
 
 export interface BpftraceSpec {
   bpftrace: string;
