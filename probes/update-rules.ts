@@ -1,10 +1,10 @@
 /**
  * How one event updates one metric, each rule written once with its two renderings side by side:
  * `kernel`, the bpftrace a probe runs (--aggregation kernel), and `event`, the same on one decoded
- * event in the agent (--aggregation events). The program generator (agent/source/program.ts) calls
- * kernelStatements and the recorder (agent/record/event-updates.ts) applyToEvent; both walk an update
- * through these rules in the same order, and checksOf decides for both which refusals a value gets,
- * so a rule cannot differ between the modes.
+ * event in the agent (--aggregation events). The program generator (agent/source/kernel-update.ts)
+ * calls kernelStatements and the recorder (agent/record/event-updates.ts) applyToEvent; both walk an
+ * update through these rules in the same order, and checksOf decides for both which refusals a value
+ * gets, so a rule cannot differ between the modes.
  *
  * The event rendering holds what the kernel holds: the value ($v), and a ratio's denominator ($d)
  * apart from it, so a refusal tests the same numbers in both.
