@@ -1,8 +1,9 @@
 /**
- * The unprivileged half of the agent set up: the ingest loop (bpftrace's output -> decoded items ->
- * the metric store) and the exporters that read the store (/metrics, /health, OTLP push). Everything here handles input
- * from outside (bpftrace output, HTTP clients, the collector's answers, certificate files), which is
- * why it runs as the agent's own user, without capabilities, when the agent starts as root.
+ * The unprivileged half of the agent wired together: the ingest loop (bpftrace's output -> decoded
+ * items -> the metric store), the exporters that read the store (/metrics, /health, OTLP push), the
+ * journal (journal-start.ts) and the rpc poller. Everything here handles input from outside (bpftrace
+ * output, HTTP clients, the collector's answers, certificate files), which is why it runs as the
+ * agent's own user, without capabilities, when the agent starts as root.
  */
 
 import type { Server } from 'node:http';
@@ -10,20 +11,19 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import type { Security, TlsMaterial } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
-import { agentResource, createPushReader, readCa, redactUrl } from './export/otlp.js';
+import { agentResource, createPushReader, type OtlpOptions, redactUrl } from './export/otlp.js';
 import { StoreProducer } from './export/producer.js';
 import { createPullReader, Exposition } from './export/prometheus.js';
 import { BasicAuth } from './http/auth.js';
 import { blocksHandler } from './http/blocks.js';
 import { healthHandler } from './http/health-server.js';
-import { close, listen, plainServer } from './http/listen.js';
+import { addressOf, close, listen, plainServer } from './http/listen.js';
 import { MetricsServer } from './http/metrics-server.js';
 import { Ingest } from './ingest.js';
-import { Journal } from './journal/journal.js';
-import { JournalLogs } from './journal/otlp-logs.js';
-import { SkipLog } from './journal/skipped.js';
-import { JournalStore } from './journal/store.js';
-import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
+import type { Journal } from './journal/journal.js';
+import type { SkipLog } from './journal/skipped.js';
+import type { JournalStore } from './journal/store.js';
+import { openJournal, startJournal } from './journal-start.js';
 import type { Logger } from './log.js';
 import { recordCost } from './record/cost.js';
 import { NodeStateRecorder } from './record/node-state-recorder.js';
@@ -31,6 +31,7 @@ import { Recorder } from './record/recorder.js';
 import { MetricStore } from './record/store.js';
 import type { RpcEndpoint } from './rpc/endpoint.js';
 import { RpcPoller } from './rpc/poller.js';
+import { logSecurity } from './security-log.js';
 import type { AttachStatus, CostSample, Downstream, SourceError } from './source/downstream.js';
 import { VERSION } from './version.js';
 
@@ -71,20 +72,8 @@ export class Pipeline implements Downstream {
     const producer = new StoreProducer(store, VERSION);
     const reader = createPullReader(producer);
     let countOtlpFailure = () => {};
-    const push = config.otlpEndpoint
-      ? createPushReader(
-          {
-            endpoint: config.otlpEndpoint,
-            protocol: config.otlpProtocol,
-            headers: config.otlpHeaders ?? {},
-            intervalSeconds: config.otlpIntervalSeconds,
-            caFile: config.otlpCa,
-          },
-          () => countOtlpFailure(),
-          log,
-          producer,
-        )
-      : undefined;
+    const otlp = otlpOptions(config);
+    const push = otlp ? createPushReader(otlp, () => countOtlpFailure(), log, producer) : undefined;
     // One provider for pull and push: both read the same cumulative instruments.
     const provider = new MeterProvider({
       resource: agentResource(config.nodeName, VERSION),
@@ -110,7 +99,7 @@ export class Pipeline implements Downstream {
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
-      if (journalStore) pipeline.startJournal(config, journalStore, log);
+      if (journalStore) pipeline.startJournal(config, journalStore, otlp, log);
       pipeline.metricsServer = await MetricsServer.start({
         host: config.metricsAddress,
         port: config.metricsPort,
@@ -133,72 +122,17 @@ export class Pipeline implements Downstream {
       throw err;
     }
     logSecurity(config, security, log);
-    if (config.otlpEndpoint) {
-      log.info(
-        `OTLP push: ${config.otlpProtocol} to ${redactUrl(config.otlpEndpoint)} every ${config.otlpIntervalSeconds}s`,
-      );
-    }
+    if (otlp) log.info(`OTLP push: ${otlp.protocol} to ${redactUrl(otlp.endpoint)} every ${otlp.intervalSeconds}s`);
     return pipeline;
   }
 
-  /** Events into the journal; completed records to the store, the log, the webhook and OTLP logs. */
-  private startJournal(config: AgentConfig, store: JournalStore, log: Logger): void {
-    const recorder = this.recorder;
-    const webhook = config.alertWebhookUrl
-      ? new Webhook(
-          {
-            url: config.alertWebhookUrl,
-            shownUrl: redactUrl(config.alertWebhookUrl),
-            node: config.nodeName,
-            ...WEBHOOK_DEFAULTS,
-          },
-          (hash, attempt) => {
-            try {
-              store.addAlert(hash, attempt);
-            } catch {
-              // Closed at shutdown while an attempt was in flight: the history loses that attempt only.
-            }
-          },
-          () => recorder.error('webhook'),
-          log,
-        )
-      : undefined;
-    const logs = config.otlpEndpoint
-      ? new JournalLogs(
-          {
-            endpoint: config.otlpEndpoint,
-            protocol: config.otlpProtocol,
-            headers: config.otlpHeaders ?? {},
-            intervalSeconds: config.otlpIntervalSeconds,
-          },
-          agentResource(config.nodeName, VERSION),
-          () => recorder.error('otlp_export'),
-          config.otlpCa ? readCa(config.otlpCa) : undefined,
-        )
-      : undefined;
-    const journal = new Journal(
-      {
-        keep: config.journalBlocks,
-        slowReconstructionMs: config.slowReconstructionMs,
-        verySlowReconstructionMs: config.verySlowReconstructionMs,
-        slowConnectMs: config.slowConnectMs,
-      },
-      {
-        store,
-        log,
-        slow: (severity) => recorder.slowBlock(severity),
-        storeFailed: () => recorder.error('journal'),
-        webhook,
-        logs,
-      },
-    );
+  /** The journal fed by the ingest loop; its skipped blocks logged as the kernel counts them. */
+  private startJournal(config: AgentConfig, store: JournalStore, otlp: OtlpOptions | undefined, log: Logger): void {
+    const { journal, skipLog } = startJournal(config, store, otlp, this.recorder, log);
     this.journal = journal;
     this.ingest.onEvent = (t, e) => journal.event(t, e);
-    const skipLog = new SkipLog(log);
     this.skipLog = skipLog;
-    recorder.onJournalSkipped = (total) => skipLog.total(total);
-    log.info(`Per-block journal: ${config.journalPath} (newest ${config.journalBlocks} blocks)`);
-    if (config.alertWebhookUrl) log.info(`Slow-block alerts to ${redactUrl(config.alertWebhookUrl)}`);
+    this.recorder.onJournalSkipped = (total) => skipLog.total(total);
   }
 
   get urls(): PipelineUrls {
@@ -274,33 +208,14 @@ export class Pipeline implements Downstream {
   }
 }
 
-function openJournal(config: AgentConfig): JournalStore {
-  try {
-    return JournalStore.open(config.journalPath);
-  } catch (err) {
-    throw new Error(
-      `cannot open the journal ${config.journalPath}: ${(err as Error).message} (the metrics process runs as uid ${process.getuid?.()}: make the directory writable by it, choose another --journal-path, or use --no-journal)`,
-    );
-  }
-}
-
-function addressOf(server: Server): string {
-  const a = server.address();
-  return a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
-}
-
-const LOOPBACK = /^(127\.|::1$|localhost$)/;
-
-function logSecurity(config: AgentConfig, security: Security, log: Logger): void {
-  log.info(`Metrics endpoint basic auth: ${security.auth ? 'enabled' : 'disabled'}`);
-  if (!security.auth && !LOOPBACK.test(config.metricsAddress)) {
-    log.warn(
-      `/metrics listens on ${config.metricsAddress} without authentication: anyone who can reach port ${config.metricsPort} can read it (set --metrics-auth-username and --metrics-auth-password-file, or --metrics-address 127.0.0.1)`,
-    );
-  }
-  if (security.tls) {
-    log.info(
-      `TLS enabled: cert=${security.tls.files.cert}${security.tls.files.clientCa ? ' (client certificates required)' : ''}`,
-    );
-  }
+/** The OTLP endpoint's settings, for the metrics push and the journal's logs alike; none without an endpoint. */
+function otlpOptions(config: AgentConfig): OtlpOptions | undefined {
+  if (!config.otlpEndpoint) return undefined;
+  return {
+    endpoint: config.otlpEndpoint,
+    protocol: config.otlpProtocol,
+    headers: config.otlpHeaders ?? {},
+    intervalSeconds: config.otlpIntervalSeconds,
+    caFile: config.otlpCa,
+  };
 }

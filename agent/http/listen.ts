@@ -43,3 +43,9 @@ export function close(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/** Where a listening server is: host:port, an IPv6 host in brackets. */
+export function addressOf(server: Server): string {
+  const a = server.address();
+  return a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+}

@@ -4,7 +4,9 @@
  * threads spend in the probes. The FIBRE dashboard shows every probe; a pack's dashboard its own.
  */
 import { type Pack, TRACEPOINTS } from '../../probes/catalogue.js';
-import { agentRate, M, type Row, series, withNodeName } from './panels.js';
+import type { Row } from './model.js';
+import { series } from './panels.js';
+import { agentRate, M, withNodeName } from './promql.js';
 
 /** The probes of a pack as a `probe` matcher; every probe without one. */
 function probeMatcher(pack?: Pack): string {

@@ -1,9 +1,9 @@
 /**
  * The Grafana dashboards of fibre-agent, built with the Grafana Foundation SDK from the agent's metric
- * catalogue: one per pack (FIBRE, validation, P2P, mempool, UTXO cache, wallet), each in its own module, with
- * the shared panel shapes and conventions in panels.ts. `npm run dashboard` rebuilds them and writes
- * their JSON under docker/grafana/dashboards/ (committed, provisioned by the stack); a test fails when
- * a committed file and this code disagree.
+ * catalogue: one per pack (FIBRE, validation, P2P, mempool, UTXO cache, wallet), each in its own
+ * module, from the shared PromQL (promql.ts), queries (queries.ts), panel shapes (panels.ts) and frame
+ * (model.ts). `npm run dashboard` rebuilds them and writes their JSON under docker/grafana/dashboards/
+ * (committed, provisioned by the stack); a test fails when a committed file and this code disagree.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,14 +11,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { FIBRE } from './fibre.js';
 import { MEMPOOL } from './mempool.js';
+import { buildFrom, type DashboardSpec } from './model.js';
 import { NODE } from './node.js';
 import { P2P } from './p2p.js';
-import { buildFrom, type DashboardSpec } from './panels.js';
 import { UTXOCACHE } from './utxocache.js';
 import { VALIDATION } from './validation.js';
 import { WALLET } from './wallet.js';
 
-export { DATASOURCE_UID, type DashboardSpec } from './panels.js';
+export type { DashboardSpec } from './model.js';
+export { DATASOURCE_UID } from './queries.js';
 
 /** Every dashboard, the FIBRE one (the stack's home dashboard) first. */
 export const DASHBOARDS: readonly DashboardSpec[] = [FIBRE, VALIDATION, P2P, MEMPOOL, UTXOCACHE, WALLET, NODE];

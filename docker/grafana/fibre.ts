@@ -4,29 +4,10 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { costRow } from './cost.js';
-import {
-  agentRate,
-  BLOCK_INTERVAL,
-  type DashboardSpec,
-  M,
-  mergedTable,
-  percentiles,
-  quantile,
-  RATE,
-  type Row,
-  rangeMedian,
-  rangeTotal,
-  rate,
-  rateBy,
-  sel,
-  series,
-  share,
-  single,
-  sumRange,
-  sumRate,
-  winShare,
-  withNodeName,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { BLOCK_INTERVAL, mergedTable, rangeMedian, rangeTotal, series, single } from './panels.js';
+import { agentRate, M, quantile, RATE, rate, sel, share, sumRange, sumRate, winShare, withNodeName } from './promql.js';
+import { percentiles, rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

@@ -4,17 +4,10 @@
  */
 
 import { costRow } from './cost.js';
-import {
-  bucketHeatmap,
-  type DashboardSpec,
-  M,
-  percentiles,
-  type Row,
-  rangeMedian,
-  rangeTotal,
-  rateBy,
-  series,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { bucketHeatmap, rangeMedian, rangeTotal, series } from './panels.js';
+import { M } from './promql.js';
+import { percentiles, rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

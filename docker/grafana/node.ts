@@ -7,19 +7,10 @@
 
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { costRow } from './cost.js';
-import {
-  type DashboardSpec,
-  gauge,
-  M,
-  mergedTable,
-  RATE,
-  type Row,
-  rateBy,
-  sel,
-  series,
-  single,
-  type Target,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { mergedTable, series, single } from './panels.js';
+import { gauge, M, RATE, sel } from './promql.js';
+import { rateBy, type Target } from './queries.js';
 
 /** One series per node: a gauge's value now. */
 function perNode(metric: string): Target {

@@ -4,18 +4,10 @@
  */
 
 import { costRow } from './cost.js';
-import {
-  type DashboardSpec,
-  gauge,
-  M,
-  mergedTable,
-  type Row,
-  rangeTotal,
-  rateBy,
-  series,
-  single,
-  sumRange,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { mergedTable, rangeTotal, series, single } from './panels.js';
+import { gauge, M, sumRange } from './promql.js';
+import { rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

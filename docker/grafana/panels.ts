@@ -1,151 +1,35 @@
 /**
- * What every fibre-agent dashboard shares: the datasource, the `node` variable, PromQL helpers and the
- * panel shapes (time series, stat, table, heatmap). One module per dashboard builds its rows from these;
- * docker/grafana/dashboard.ts lists the dashboards and writes their JSON.
+ * The panel shapes every fibre-agent dashboard shares: time series, stat, table and heatmap, each with
+ * its queries (queries.ts), size and the options the dashboards set. Panel ids count up from 1 in each
+ * dashboard (model.ts restarts them).
  *
- * Conventions: every series of the agent carries `node` except its own `fibre_exporter_*` series,
- * which are joined to `fibre_exporter_info` (which has `node_name`) on the scrape's instance and job,
- * so `$node` filters them too. Rates use `$__rate_interval`, totals over the range `$__range`; block
- * panels have a 10 minute minimum interval, since blocks come about every ten minutes and a shorter
- * window is mostly empty.
+ * Block panels have a 10 minute minimum interval, since blocks come about every ten minutes and a
+ * shorter window is mostly empty.
  */
-import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
-import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { METRICS } from '../../probes/metrics.js';
-import type { AgentPack } from '../../probes/packs.js';
+import { RATE, sel, sumRange } from './promql.js';
+import { DS, REF_IDS, type Target, targets } from './queries.js';
 
-export const DATASOURCE_UID = 'fibre-prometheus';
-/** The tag every dashboard of the agent has: their links menu lists the dashboards with it. */
-export const AGENT_TAG = 'fibre-agent';
-
-const DS: common.DataSourceRef = { type: 'prometheus', uid: DATASOURCE_UID };
 /** Minimum query interval of panels that show per-block events. */
 export const BLOCK_INTERVAL = '10m';
 
-/** Metric names by catalogue key. */
-export const M = Object.fromEntries(Object.entries(METRICS).map(([k, def]) => [k, def.name])) as {
-  [K in keyof typeof METRICS]: (typeof METRICS)[K]['name'];
-};
-
-// ---- PromQL helpers ------------------------------------------------------------------------------
-
-const NODE = 'node=~"$node"';
-export const RATE = '$__rate_interval';
-
-export function sel(metric: string, matchers?: string): string {
-  return `${metric}{${NODE}${matchers ? `,${matchers}` : ''}}`;
-}
-
-export function rate(metric: string, matchers?: string): string {
-  return `rate(${sel(metric, matchers)}[${RATE}])`;
-}
-
-export function sumRate(by: string, metric: string, matchers?: string): string {
-  return `sum by (${by}) (${rate(metric, matchers)})`;
-}
-
-/** Increase over the dashboard's time range, summed by `by`. */
-export function sumRange(by: string, metric: string, matchers?: string): string {
-  return `sum by (${by}) (increase(${sel(metric, matchers)}[$__range]))`;
-}
-
-/** Latest value of a gauge per `by`. */
-export function gauge(by: string, metric: string, matchers?: string): string {
-  return `sum by (${by}) (${sel(metric, matchers)})`;
-}
-
-export function quantile(q: number, histogram: string, by = 'node'): string {
-  return `histogram_quantile(${q}, sum by (${by}, le) (${rate(`${histogram}_bucket`)}))`;
-}
-
-export function mean(histogram: string, by = 'node'): string {
-  return `${sumRate(by, `${histogram}_sum`)} / ${sumRate(by, `${histogram}_count`)}`;
-}
-
-/** The agent's own series have no `node`: take `node_name` from fibre_exporter_info, filtered by $node. */
-export function withNodeName(expr: string): string {
-  return `${expr} * on(instance, job) group_left(node_name) ${M.info}{node_name=~"$node"}`;
-}
-
-export function agentRate(by: string, metric: string): string {
-  return `sum by (${by}) (${withNodeName(`rate(${metric}[${RATE}])`)})`;
-}
-
-/** part / whole, 0 (not absent) where `part` has no series but `whole` has. */
-export function share(part: string, whole: string): string {
-  return `(${part} or 0 * ${whole}) / ${whole}`;
-}
-
-/** Share of deliveries won by `mechanism` among those matching `among`, 0 (not absent) when it won none. */
-export function winShare(by: string, range: string, mechanism: string, among?: string): string {
-  const inc = (m?: string) => `sum by (${by}) (increase(${sel(M.deliveries, m)}[${range}]))`;
-  return share(inc(`mechanism="${mechanism}"`), inc(among));
-}
-
-// ---- Targets -------------------------------------------------------------------------------------
-
-export interface Target {
-  expr: string;
-  legend?: string;
-  /** One value at the end of the range (stats and tables over the whole range). */
-  instant?: boolean;
-  /** Table format: labels as columns (tables); implies an instant query. */
-  table?: boolean;
-  /** Heatmap format: one series per bucket bound (heatmaps). */
-  heatmap?: boolean;
-}
-
-const REF_IDS = 'ABCDEFGHIJ';
-
-function targets(list: Target[]): DataqueryBuilder[] {
-  return list.map((t, i) => {
-    const q = new DataqueryBuilder()
-      .datasource(DS)
-      .refId(REF_IDS[i] as string)
-      .expr(t.expr);
-    if (t.legend) q.legendFormat(t.legend);
-    if (t.table) q.instant().format(PromQueryFormat.Table);
-    else if (t.instant) q.instant();
-    else q.range();
-    if (t.heatmap) q.format(PromQueryFormat.Heatmap);
-    return q;
-  });
-}
-
-/** `{{node}} {{mode}}` for `by` = `node, mode`, with an optional suffix. */
-export function legendOf(by: string, suffix?: string): string {
-  const labels = by
-    .split(',')
-    .map((l) => `{{${l.trim()}}}`)
-    .join(' ');
-  return suffix ? `${labels} ${suffix}` : labels;
-}
-
-/** One series per `by` of a counter's rate. */
-export function rateBy(by: string, metric: string, suffix?: string, matchers?: string): Target {
-  return { expr: sumRate(by, metric, matchers), legend: legendOf(by, suffix) };
-}
-
-/** Percentiles of a histogram (legend `p50`, `p95`, ...), and its mean when asked. */
-export function percentiles(histogram: string, qs: number[], o: { by?: string; mean?: boolean } = {}): Target[] {
-  const by = o.by ?? 'node';
-  const list: Target[] = qs.map((q) => ({
-    expr: quantile(q, histogram, by),
-    legend: legendOf(by, `p${Math.round(q * 100)}`),
-  }));
-  if (o.mean) list.push({ expr: mean(histogram, by), legend: legendOf(by, 'mean') });
-  return list;
-}
-
-// ---- Panels --------------------------------------------------------------------------------------
-
 let nextId = 1;
+
+/** The next id of the dashboard being built: its panels and rows share one sequence. */
+export function panelId(): number {
+  return nextId++;
+}
+
+/** A new dashboard: its ids count from 1 again. */
+export function restartPanelIds(): void {
+  nextId = 1;
+}
 
 /** The calls every panel builder of the SDK has. */
 interface PanelStart {
@@ -167,7 +51,7 @@ function start<P extends PanelStart>(
   size: [number, number],
 ): P {
   return panel
-    .id(nextId++)
+    .id(panelId())
     .title(title)
     .description(description)
     .datasource(DS)
@@ -332,74 +216,4 @@ export function bucketHeatmap(title: string, description: string, histogram: str
     .showValue(common.VisibilityMode.Never)
     .tooltip(new heatmap.HeatmapTooltipBuilder().mode(common.TooltipDisplayMode.Single).yHistogram(true))
     .showLegend();
-}
-
-/** A row of a dashboard: its panels are made when the dashboard is built, after the row's own id. */
-export interface Row {
-  title: string;
-  panels: () => cog.Builder<dashboard.Panel>[];
-}
-
-// ---- Dashboards ----------------------------------------------------------------------------------
-
-export interface DashboardSpec {
-  uid: string;
-  title: string;
-  description: string;
-  /** The pack whose metrics it shows (the FIBRE dashboard: `fibre`). */
-  pack: AgentPack;
-  /** Where the generated JSON lives, relative to the repository root. */
-  path: string;
-  tags: string[];
-  /** The metric whose `node` values the variable offers: one every node running the pack has. */
-  nodeMetric: string;
-  rows: Row[];
-}
-
-function nodeVariable(metric: string): dashboard.QueryVariableBuilder {
-  const query = `label_values(${metric}, node)`;
-  return new dashboard.QueryVariableBuilder('node')
-    .label('Node')
-    .description('Value of the node label (fibre-agent --node-name)')
-    .datasource(DS)
-    .query(query)
-    .definition(query)
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*')
-    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-    .sort(dashboard.VariableSort.AlphabeticalAsc);
-}
-
-/** Builds a dashboard model (a plain JSON-serialisable object); panel ids count from 1 in each. */
-export function buildFrom(spec: DashboardSpec): dashboard.Dashboard {
-  nextId = 1;
-  const b = new dashboard.DashboardBuilder(spec.title)
-    .uid(spec.uid)
-    .description(spec.description)
-    .tags([...spec.tags, AGENT_TAG])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('browser')
-    .links([
-      new dashboard.DashboardLinkBuilder('fibre-agent dashboards')
-        .type(dashboard.DashboardLinkType.Dashboards)
-        .tags([AGENT_TAG])
-        .asDropdown(true)
-        .includeVars(true)
-        .keepTime(true)
-        .targetBlank(false)
-        .icon('external link'),
-    ])
-    .withVariable(nodeVariable(spec.nodeMetric));
-  for (const r of spec.rows) {
-    b.withRow(new dashboard.RowBuilder(r.title).id(nextId++));
-    for (const p of r.panels()) b.withPanel(p);
-  }
-  const model = b.build();
-  // Grafana expects an annotation list; none is needed here (and a built-in one would reference another datasource).
-  model.annotations = { list: [] };
-  return model;
 }

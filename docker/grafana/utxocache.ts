@@ -5,19 +5,10 @@
  */
 
 import { costRow } from './cost.js';
-import {
-  type DashboardSpec,
-  gauge,
-  M,
-  percentiles,
-  type Row,
-  rangeMedian,
-  rangeTotal,
-  rateBy,
-  series,
-  single,
-  sumRate,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { rangeMedian, rangeTotal, series, single } from './panels.js';
+import { gauge, M, sumRate } from './promql.js';
+import { percentiles, rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

@@ -6,20 +6,10 @@
  */
 
 import { costRow } from './cost.js';
-import {
-  BLOCK_INTERVAL,
-  type DashboardSpec,
-  M,
-  percentiles,
-  type Row,
-  rangeMedian,
-  rangeTotal,
-  rateBy,
-  sel,
-  series,
-  single,
-  sumRate,
-} from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { BLOCK_INTERVAL, rangeMedian, rangeTotal, series, single } from './panels.js';
+import { M, sel, sumRate } from './promql.js';
+import { percentiles, rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

@@ -3,7 +3,10 @@
  * (coin_selection pack). Only wallet builds have these probes; a node without a wallet shows no data.
  */
 import { costRow } from './cost.js';
-import { type DashboardSpec, M, percentiles, type Row, rangeMedian, rangeTotal, rateBy, series } from './panels.js';
+import type { DashboardSpec, Row } from './model.js';
+import { rangeMedian, rangeTotal, series } from './panels.js';
+import { M } from './promql.js';
+import { percentiles, rateBy } from './queries.js';
 
 const overviewRow: Row = {
   title: 'Overview',

@@ -42,7 +42,7 @@ const TIERS: readonly Readonly<Record<string, readonly string[]>>[] = [
   { ingest: ['agent/ingest.ts'], export: ['agent/export/'] },
   { journal: ['agent/journal/'] },
   { http: ['agent/http/'] },
-  { pipeline: ['agent/pipeline.ts'] },
+  { pipeline: ['agent/pipeline.ts', 'agent/journal-start.ts', 'agent/security-log.ts'] },
   { privsep: ['agent/privsep/'] },
   { commands: ['agent/agent.ts', 'agent/cli.ts', 'agent/demo.ts', 'agent/privileges.ts'] },
   { bench: ['bench/'], dashboards: ['docker/'], packaging: ['packaging/'] },

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { buildProgram, presentProbes } from '../../agent/source/program.js';
+import { presentProbes } from '../../agent/source/probe-selection.js';
+import { buildProgram } from '../../agent/source/program.js';
 import { readMarkers, tellRelease } from '../../agent/source/release.js';
 import { type NoteSite, readUsdtNotes } from '../../agent/source/usdt-notes.js';
 import { type LabelSource, selectedTracepoints, TRACEPOINTS } from '../../probes/catalogue.js';

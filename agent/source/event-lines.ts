@@ -1,0 +1,120 @@
+/**
+ * The lines a probe prints: its event line (the arguments the agent reads, strings as \\xNN for every
+ * byte), and the journal's, printed only for the blocks within the journal's budget.
+ */
+import type { ArgSpec, ArgType } from '../../probes/catalogue.js';
+import {
+  DIRTY_MAP,
+  JOURNAL_BLOCKS_PER_SECOND,
+  JOURNAL_DECISION_MAP,
+  JOURNAL_KEEP,
+  JOURNAL_KEPT_MAP,
+  JOURNAL_RING_MAP,
+  JOURNAL_RING_POS_MAP,
+  JOURNAL_RING_SIZE,
+  JOURNAL_SECOND_MAP,
+  JOURNAL_SKIP,
+  JOURNAL_SKIPPED_MAP,
+  lineWords,
+  stringLimit,
+} from '../../probes/protocol.js';
+import type { ReleaseArg } from '../../probes/semantics.js';
+import { argExpression, positionOf } from './probe-args.js';
+import type { PresentProbe } from './probe-selection.js';
+import { ProgramError } from './program-error.js';
+
+const FORMAT: Record<ArgType, string> = {
+  bool: '%u',
+  u32: '%u',
+  i32: '%d',
+  u64: '%llu',
+  i64: '%lld',
+  str: '%016llx',
+  hash32: '%016llx',
+  ptr: '%llu',
+};
+
+/** A printf of the arguments the agent needs: the event line the decoder reads. */
+export function eventLine(probe: PresentProbe, args: readonly ArgSpec[]): string {
+  const t = probe.tracepoint;
+  const formats = [t.probe];
+  const values: string[] = [];
+  for (const { name } of args) {
+    const a = probe.args[positionOf(t, name) - 1] as ReleaseArg;
+    const x = argExpression(probe, positionOf(t, name));
+    if (a.type === 'str' || a.type === 'hash32') {
+      // One field of words (probes/protocol.ts), read past a string's NUL, where the decoder cuts it;
+      // the last word keeps only the bytes up to the limit str() would keep.
+      const n = lineWords(a);
+      const tail = a.type === 'str' ? stringLimit(a) - 8 * (n - 1) : 8;
+      const mask = tail < 8 ? ` & 0x${'ff'.repeat(tail)}` : '';
+      const words = Array.from({ length: n }, (_, i) =>
+        i === n - 1 && mask ? `(*(uint64*)(${x} + ${8 * i})${mask})` : `*(uint64*)(${x} + ${8 * i})`,
+      );
+      formats.push(FORMAT[a.type].repeat(words.length));
+      values.push(...words);
+    } else {
+      formats.push(FORMAT[a.type]);
+      values.push(x);
+    }
+  }
+  return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
+}
+
+/**
+ * Statements setting $jk to 8 bytes of the block's hash (internal order bytes 0 to 7, little-endian),
+ * the key of the journal's decision. Probes pass the hash either as its 32 bytes or as display-order
+ * hex: hex digits 48 to 63 are those bytes, reversed, and turned back into them here without a branch
+ * (a digit's low four bits, plus 9 when bit 6 says it is a letter). These bytes, not the first ones:
+ * proof of work makes the last bytes of a hash zeros.
+ */
+function journalKey(probe: PresentProbe): string[] {
+  const t = probe.tracepoint;
+  const hash = t.journal?.fields.hash;
+  if (hash === undefined) throw new ProgramError(`${t.probe}: the journal does not join it`);
+  const spec = probe.args[positionOf(t, hash) - 1] as ReleaseArg;
+  const at = argExpression(probe, positionOf(t, hash));
+  if (spec.type === 'hash32') return [`  $jk = *(uint64*)(${at});`];
+  // One word of 8 digits into 4 bytes: nibbles, then pairs of nibbles in 16-bit lanes, then the lanes
+  // in reverse order (the hex is display order).
+  const half = (offset: number, out: string) => [
+    `  $jw = *(uint64*)($jp + ${offset});`,
+    '  $jw = ($jw & 0x0f0f0f0f0f0f0f0f) + 9 * (($jw >> 6) & 0x0101010101010101);',
+    '  $jw = (($jw & 0x000f000f000f000f) << 4) | (($jw >> 8) & 0x000f000f000f000f);',
+    `  ${out} = (($jw >> 48) & 0xff) | (($jw >> 24) & 0xff00) | ($jw & 0xff0000) | (($jw & 0xff) << 24);`,
+  ];
+  return [`  $jp = (uint64)(${at});`, ...half(48, '$jk'), ...half(56, '$jl'), '  $jk = ($jk << 32) | $jl;'];
+}
+
+/**
+ * A journal-only line, printed for the blocks the journal keeps. A block's first journal event decides
+ * (within this second's budget: keep; beyond it: skip, and count the block), and the block's later
+ * events follow the decision, so a kept block's record is whole. The decision is remembered for the
+ * next JOURNAL_RING_SIZE blocks. Racing CPUs may keep a block or two beyond the budget, and two blocks
+ * first seen at the same moment on two CPUs may share a ring position, leaving one decision to stay in
+ * its map (which has room for thousands).
+ */
+export function journalLine(probe: PresentProbe, line: string): string {
+  const d = JOURNAL_DECISION_MAP;
+  return [
+    ...journalKey(probe),
+    `  $jd = ${d}[$jk];`,
+    '  if ($jd == 0) {',
+    '    $sec = nsecs / 1000000000;',
+    `    if (${JOURNAL_SECOND_MAP} != $sec) { ${JOURNAL_SECOND_MAP} = $sec; ${JOURNAL_KEPT_MAP} = 0; }`,
+    `    $jr = ${JOURNAL_RING_POS_MAP};`,
+    `    ${JOURNAL_RING_POS_MAP} = ($jr + 1) % ${JOURNAL_RING_SIZE};`,
+    // The decision this position held is the oldest: forgotten for the new one.
+    `    $jo = ${JOURNAL_RING_MAP}[$jr];`,
+    `    delete(${d}[$jo]);`,
+    `    ${JOURNAL_RING_MAP}[$jr] = $jk;`,
+    `    $jd = ${JOURNAL_SKIP};`,
+    `    if (${JOURNAL_KEPT_MAP} < ${JOURNAL_BLOCKS_PER_SECOND}) { ${JOURNAL_KEPT_MAP} = ${JOURNAL_KEPT_MAP} + 1; $jd = ${JOURNAL_KEEP}; }`,
+    `    else { ${JOURNAL_SKIPPED_MAP} = count(); ${DIRTY_MAP} = 1; }`,
+    `    ${d}[$jk] = $jd;`,
+    '  }',
+    `  if ($jd == ${JOURNAL_KEEP}) {`,
+    `  ${line}`,
+    '  }',
+  ].join('\n');
+}
