@@ -233,6 +233,11 @@ for (const [i, r] of RATES.entries()) {
     startups[path.name].push(l.startupMs);
   }
 }
+/** The kernel path once more without the journal, at the rates a journal can keep up with: what it adds. */
+const noJournal: Load[] = [];
+for (const [i, r] of RATES.entries()) {
+  if (r.rate) noJournal.push(await load({ name: 'kernel', args: [...PACKS, '--no-journal'] }, r, 100 + i));
+}
 const idles: Partial<Record<Path['name'], Idle>> = {};
 for (const path of PATHS) {
   const i = await idle(path);
@@ -269,6 +274,14 @@ for (const [i, r] of RATES.entries()) {
   const k = loads.kernel[i] as Load;
   const at = r.rate ? r.label : `max rate (${fmt(e.achieved / 1000, 0)}k / ${fmt(k.achieved / 1000, 0)}k ev/s)`;
   row(`agent CPU, s per 100k events, ${at}`, per100k(e), per100k(k), 3);
+}
+for (const [i, off] of noJournal.entries()) {
+  const r = RATES[i] as Rate;
+  const on = loads.kernel[i] as Load;
+  rows.push([`  kernel, --no-journal, ${r.label}`, '', fmt(per100k(off), 3), '']);
+  // Both runs fired the same blocks (one seed): the difference is the journal's.
+  const perBlock = ((on.cpu.ms - off.cpu.ms) * 1000) / r.blocks;
+  rows.push([`  the journal's cost, agent CPU us per block, ${r.label}`, '', fmt(perBlock, 1), '']);
 }
 for (const [i, r] of RATES.entries()) {
   const e = loads.events[i] as Load;

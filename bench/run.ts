@@ -14,5 +14,9 @@ if (canTrace) {
   console.log('');
   spawnSync(process.execPath, [`${here}paths.js`], { stdio: 'inherit' });
   console.log('');
+  spawnSync(process.execPath, [`${here}journal-cost.js`], { stdio: 'inherit' });
+  console.log('');
+  spawnSync(process.execPath, [`${here}startup.js`], { stdio: 'inherit' });
+  console.log('');
   spawnSync(process.execPath, [`${here}pack-cost.js`], { stdio: 'inherit' });
 } else console.log('\nevents against kernel path and cost per pack: skipped (need root and bpftrace)');

@@ -1,6 +1,6 @@
 /**
- * The lines a probe prints: its event line (the arguments the agent reads, strings as \\xNN for every
- * byte), and the journal's, printed only for the blocks within the journal's budget.
+ * The lines a probe prints: its event line (the arguments the agent reads, strings and hashes as hex
+ * words), and the journal's, printed only for the blocks within the journal's budget.
  */
 import type { ArgSpec, ArgType } from '../../probes/catalogue.js';
 import {
