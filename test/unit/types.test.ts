@@ -29,7 +29,7 @@ interface Reported {
 }
 
 /** Each fixture and how many wrong lines it holds at least (so one cannot quietly lose them). */
-const WRONG_LINES: Record<string, number> = { 'catalogue.ts': 8, 'settings.ts': 5 };
+const WRONG_LINES: Record<string, number> = { 'catalogue.ts': 8, 'journal.ts': 15, 'recorder.ts': 8, 'settings.ts': 5 };
 const fixtures = Object.keys(WRONG_LINES).map((f) => `${dir}${f}`);
 
 /** Each fixture without its markers (blank lines in their place, so line numbers stay), and what they expect. */
@@ -77,16 +77,10 @@ function compile(): Map<string, Reported[]> {
   return byFile;
 }
 
-/** Fixtures with a test of their own, which checks each marked line's error text the same way. */
-const CHECKED_ELSEWHERE: Record<string, string> = {
-  'journal.ts': 'test/unit/journal-types.test.ts',
-  'recorder.ts': 'test/unit/recorder-types.test.ts',
-};
-
-test('every file in test/types/ is a fixture checked here, or by the test named for it', () => {
+test('every file in test/types/ is a fixture checked here', () => {
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith('.ts')),
-    [...Object.keys(WRONG_LINES), ...Object.keys(CHECKED_ELSEWHERE)].sort(),
+    Object.keys(WRONG_LINES).sort(),
   );
 });
 
