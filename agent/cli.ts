@@ -4,14 +4,14 @@ import './gc-tuning.js';
 import type { ChildProcess } from 'node:child_process';
 import { Command, CommanderError, Option } from 'commander';
 import { Agent } from './agent.js';
-import { readConfigFile, resolveConfig, resolveSettings, unknownKeys } from './config/load.js';
+import { resolveConfig, resolveSettings, unknownKeys } from './config/load.js';
 import { type AgentConfig, type RawValue, SETTINGS } from './config/settings.js';
 import { buildSimulator, checkDemoPrivileges, startSimulator } from './demo.js';
-import { type BlocksOptions, BlocksUsageError, blocksOutput } from './journal/cli.js';
+import type { BlocksOptions } from './journal/cli.js';
 import { ConsoleLogger } from './log.js';
 import { PrivilegeError } from './privileges.js';
 import { WorkerStartError } from './privsep/worker-handle.js';
-import { ConfigError, TlsError } from './shared/errors.js';
+import { BlocksUsageError, ConfigError, TlsError } from './shared/errors.js';
 import { AttachError } from './source/supervisor.js';
 import { TargetError } from './source/target.js';
 import { VERSION } from './version.js';
@@ -44,10 +44,20 @@ function given(flags: Record<string, unknown>, cmd: Command): Record<string, unk
   return Object.fromEntries(Object.entries(flags).filter(([k]) => cmd.getOptionValueSource(k) !== 'default'));
 }
 
-function loadConfig(allFlags: Record<string, unknown>, cmd: Command): { config: AgentConfig; warnings: string[] } {
+/** The named YAML file's settings; the parser is loaded only then (config/yaml-file.ts says why). */
+async function readFile(fileName: string | undefined): Promise<Record<string, RawValue>> {
+  if (!fileName) return {};
+  const { readConfigFile } = await import('./config/yaml-file.js');
+  return readConfigFile(fileName);
+}
+
+async function loadConfig(
+  allFlags: Record<string, unknown>,
+  cmd: Command,
+): Promise<{ config: AgentConfig; warnings: string[] }> {
   const flags = given(allFlags, cmd);
   const fileName = (flags.config as string | undefined) ?? process.env.FIBRE_CONFIG;
-  const file: Record<string, RawValue> = fileName ? readConfigFile(fileName) : {};
+  const file = await readFile(fileName);
   const warnings = unknownKeys(file).map((k) => `unknown key in ${fileName}: ${k} (ignored)`);
   return { config: resolveConfig({ flags, env: process.env, file, fileName }), warnings };
 }
@@ -117,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
       outputError: (text, write) => write(`fibre-agent: ${text.trim().split('\n')[0]}\n`),
     })
     .action(async (flags: Record<string, unknown>, cmd: Command) => {
-      const { config, warnings } = loadConfig(flags, cmd);
+      const { config, warnings } = await loadConfig(flags, cmd);
       const log = new ConsoleLogger(config.logLevel, config.logFile);
       for (const w of warnings) log.warn(w);
       await runAgent(config, log);
@@ -131,7 +141,7 @@ async function main(argv: string[]): Promise<void> {
       const interval = Number(flags.blockInterval);
       if (!(interval > 0)) throw new ConfigError('--block-interval must be a positive number of seconds');
       const binary = await buildSimulator();
-      const { config, warnings } = loadConfig({ ...flags, bitcoind: binary }, cmd);
+      const { config, warnings } = await loadConfig({ ...flags, bitcoind: binary }, cmd);
       const sim: ChildProcess = await startSimulator(binary, interval);
       const stopSim = () => sim.kill('SIGTERM');
       try {
@@ -155,16 +165,18 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'JSON records instead of a table')
     .option('--journal-path <path>', 'the journal file (default: as the agent: FIBRE_JOURNAL_PATH, journal_path, ...)')
     .option('-c, --config <path>', "the agent's YAML config file, for its journal_path")
-    .action((flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string; config?: string }) => {
+    .action(async (flags: Omit<BlocksOptions, 'journalPath'> & { journalPath?: string; config?: string }) => {
       // The file the agent writes: the same precedence as the agent's (flag, environment, file,
       // default), and only that setting: a bad value of another, which this command never reads,
       // must not stop it.
       const fileName = flags.config ?? process.env.FIBRE_CONFIG;
-      const file = fileName ? readConfigFile(fileName) : {};
+      const file = await readFile(fileName);
       const { journalPath } = resolveSettings(
         { flags: { journalPath: flags.journalPath }, env: process.env, file, fileName },
         ['journalPath'],
       );
+      // Loaded here: the agent itself never reads the journal this way, nor loads SQLite as root.
+      const { blocksOutput } = await import('./journal/cli.js');
       process.stdout.write(blocksOutput({ ...flags, journalPath }));
     });
 

@@ -29,35 +29,91 @@ interface Open {
   connectedMs?: number;
 }
 
+/**
+ * What one tracepoint gives a record, worked out once from its catalogue entry: per event, only the
+ * fields it fills are visited, each with its conversion at hand (looking every field of the record up
+ * by name, in every tracepoint's declaration, on every event made each lookup a slow one).
+ */
+interface Plan {
+  /** The argument holding the hash, and whether it is the 32 internal-order bytes or display hex. */
+  readonly hashArg: string | undefined;
+  readonly hashBytes: boolean;
+  readonly fills: readonly Fill[];
+  readonly connected: boolean;
+}
+
+interface Fill {
+  readonly field: Exclude<FilledField, 'hash'>;
+  readonly value: (e: EventFields) => number | string | null | undefined;
+}
+
+/**
+ * One field's value from its argument, as the catalogue converts it; undefined leaves the field as it
+ * is. Strings decode as the peer labels do, or are matched against their label set.
+ */
+function fillOf(kind: FieldKind, how: NumberFill<string> | LabelFill<string>): Fill['value'] {
+  const f: Exclude<NumberFill<string>, string> | LabelFill<string> = typeof how === 'string' ? { arg: how } : how;
+  const arg = f.arg;
+  if ('label' in f) {
+    const label = f.label;
+    return (e) => {
+      const v = e[arg];
+      return Buffer.isBuffer(v) ? sourceValue(label, v) : null;
+    };
+  }
+  if (kind === 'peer') {
+    return (e) => {
+      const v = e[arg];
+      return Buffer.isBuffer(v) ? labelValue(v) : null;
+    };
+  }
+  const { negative, divisor } = f;
+  return (e) => {
+    const v = e[arg];
+    if (negative === 'skip' && !(typeof v === 'number' && v >= 0)) return undefined;
+    if (typeof v !== 'number' || (negative === 'null' && v < 0)) return null;
+    return divisor === undefined ? v : v / divisor;
+  };
+}
+
+const plans = new Map<Tracepoint, Plan | null>();
+
+function planOf(t: Tracepoint): Plan | null {
+  let plan = plans.get(t);
+  if (plan !== undefined) return plan;
+  const journal = t.journal;
+  if (!journal) plan = null;
+  else {
+    const hashArg = journal.fields.hash;
+    const fills: Fill[] = [];
+    for (const field of FILLED) {
+      const how = journal.fields[field];
+      if (how !== undefined) fills.push({ field, value: fillOf(JOURNAL_FIELDS[field].kind, how) });
+    }
+    const spec = t.args.find((a) => a.name === hashArg);
+    plan = { hashArg, hashBytes: spec?.type === 'hash32', fills, connected: journal.connected === true };
+  }
+  plans.set(t, plan);
+  return plan;
+}
+
+function hashOf(plan: Plan, event: EventFields): string | undefined {
+  const raw = plan.hashArg === undefined ? undefined : event[plan.hashArg];
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const hex = plan.hashBytes ? Buffer.from(raw).reverse().toString('hex') : raw.toString('latin1').toLowerCase();
+  return HASH_HEX.test(hex) ? hex : undefined;
+}
+
 /** The display-order hex of a block hash: hash32 arguments are internal order (reversed), strings display order. */
 export function displayHash(t: Tracepoint, event: EventFields): string | undefined {
-  const name = t.journal?.fields.hash;
-  const spec = t.args.find((a) => a.name === name);
-  const raw = name === undefined ? undefined : event[name];
-  if (!spec || !Buffer.isBuffer(raw)) return undefined;
-  const hex =
-    spec.type === 'hash32' ? Buffer.from(raw).reverse().toString('hex') : raw.toString('latin1').toLowerCase();
-  return HASH_HEX.test(hex) ? hex : undefined;
+  const plan = planOf(t);
+  return plan ? hashOf(plan, event) : undefined;
 }
 
 /** The fields events fill, in record order; the hash is the key a record is opened with. */
 const FILLED = JOURNAL_FIELD_NAMES.filter(
   (f): f is Exclude<FilledField, 'hash'> => f !== 'hash' && !('computed' in JOURNAL_FIELDS[f]),
 );
-
-/**
- * One field's value from its argument, as the catalogue converts it; undefined leaves the field as it
- * is. Strings decode as the peer labels do, or are matched against their label set.
- */
-function fieldValue(kind: FieldKind, how: NumberFill<string> | LabelFill<string>, e: EventFields) {
-  const f: Exclude<NumberFill<string>, string> | LabelFill<string> = typeof how === 'string' ? { arg: how } : how;
-  const v = e[f.arg];
-  if ('label' in f) return Buffer.isBuffer(v) ? sourceValue(f.label, v) : null;
-  if (kind === 'peer') return Buffer.isBuffer(v) ? labelValue(v) : null;
-  if (f.negative === 'skip' && !(typeof v === 'number' && v >= 0)) return undefined;
-  if (typeof v !== 'number' || (f.negative === 'null' && v < 0)) return null;
-  return f.divisor === undefined ? v : v / f.divisor;
-}
 
 export class Assembler {
   private readonly open = new Map<string, Open>();
@@ -72,9 +128,9 @@ export class Assembler {
   }
 
   event(t: Tracepoint, e: EventFields, now: number): void {
-    const journal = t.journal;
-    if (!journal) return;
-    const hash = displayHash(t, e);
+    const plan = planOf(t);
+    if (!plan) return;
+    const hash = hashOf(plan, e);
     if (!hash) return;
     let o = this.open.get(hash);
     if (!o) {
@@ -83,16 +139,14 @@ export class Assembler {
       this.open.set(hash, o);
     }
     const r = o.record;
-    for (const field of FILLED) {
-      const how = journal.fields[field];
-      if (how === undefined) continue;
-      const value = fieldValue(JOURNAL_FIELDS[field].kind, how, e);
+    for (const { field, value } of plan.fills) {
+      const v = value(e);
       // The field's kind decided the value's type (a string for peers and labels, else a number).
-      if (value !== undefined) (r as Record<typeof field, unknown>)[field] = value;
+      if (v !== undefined) (r as Record<typeof field, unknown>)[field] = v;
     }
     // The computed fields: from the record's own, and from the time the agent saw the events.
     r.margin_ns = r.udp_ns !== null && r.cmpct_ns !== null ? Math.abs(r.udp_ns - r.cmpct_ns) : null;
-    if (journal.connected) {
+    if (plan.connected) {
       o.connectedMs = now;
       r.seen_to_connected_ms = now - o.firstSeenMs;
     }

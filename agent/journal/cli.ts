@@ -2,6 +2,8 @@
  * `fibre-agent blocks`: the journal read straight from its file (read-only), with or without a running
  * agent. Strings from the network are escaped for the terminal: a peer cannot send escape sequences.
  */
+
+import { BlocksUsageError } from '../shared/errors.js';
 import { type Column, cellText, fieldText } from './columns.js';
 import { type BlockRecord, HASH_HEX } from './record.js';
 import { JournalStore } from './store.js';
@@ -14,9 +16,6 @@ export interface BlocksOptions {
   json?: boolean;
   journalPath: string;
 }
-
-/** A usage problem (exit 2), as opposed to a journal that cannot be read (exit 1). */
-export class BlocksUsageError extends Error {}
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -76,7 +76,7 @@ export class Journal {
       this.timer = undefined;
       this.flush(false);
       this.arm();
-    }, this.options.flushEveryMs ?? 250);
+    }, this.options.flushEveryMs ?? 1000);
     this.timer.unref();
   }
 

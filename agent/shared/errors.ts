@@ -9,3 +9,6 @@ export class ConfigError extends Error {}
 
 /** A TLS file that cannot be read or used; the message names the file and the problem. */
 export class TlsError extends Error {}
+
+/** `fibre-agent blocks` was given a bad option: a usage problem (exit 2), unlike a journal that cannot be read (exit 1). */
+export class BlocksUsageError extends Error {}

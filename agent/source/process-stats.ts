@@ -3,7 +3,7 @@
  * and sample through a descriptor kept open (utime and stime in clock ticks, rss in pages), so
  * watching the agent's own processes costs next to nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ProcFile } from './proc-file.js';
 
 export interface ProcessStats {
@@ -11,21 +11,37 @@ export interface ProcessStats {
   residentBytes: number;
 }
 
-/** What `getconf` says, or the Linux value on x86_64 and arm64 when it cannot be asked. */
-function getconf(name: string, fallback: number): number {
+/** The auxiliary vector's entries the kernel gave this process: AT_PAGESZ and AT_CLKTCK (elf.h). */
+const AT_PAGESZ = 6n;
+const AT_CLKTCK = 17n;
+
+/**
+ * Clock ticks per second (USER_HZ) and the page size, from this process's auxiliary vector, where the
+ * kernel puts both (what sysconf reads; asking getconf meant two processes at every start); the Linux
+ * values on x86_64 and arm64 when it cannot be read.
+ */
+export function readUnits(auxvPath = '/proc/self/auxv'): { ticks: number; page: number } {
+  const found = { ticks: 100, page: 4096 };
   try {
-    const value = Number(execFileSync('getconf', [name], { encoding: 'utf8', timeout: 2000 }).trim());
-    return Number.isInteger(value) && value > 0 ? value : fallback;
+    const auxv = readFileSync(auxvPath);
+    for (let at = 0; at + 16 <= auxv.length; at += 16) {
+      const type = auxv.readBigUInt64LE(at);
+      const value = Number(auxv.readBigUInt64LE(at + 8));
+      if (type === AT_PAGESZ && value > 0) found.page = value;
+      if (type === AT_CLKTCK && value > 0) found.ticks = value;
+      if (type === 0n) break;
+    }
   } catch {
-    return fallback;
+    // Kept: the defaults above.
   }
+  return found;
 }
 
 let units: { ticks: number; page: number } | undefined;
 
-/** Clock ticks per second (USER_HZ) and the page size, asked once. */
+/** Clock ticks per second (USER_HZ) and the page size, read once. */
 function procUnits(): { ticks: number; page: number } {
-  units ??= { ticks: getconf('CLK_TCK', 100), page: getconf('PAGESIZE', 4096) };
+  units ??= readUnits();
   return units;
 }
 

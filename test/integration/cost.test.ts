@@ -104,7 +104,7 @@ function agentPids(agent: AgentProc): Record<string, number> {
   return { supervisor, metrics, bpftrace: Number(bpftrace) };
 }
 
-/** CLK_TCK 100 and 4 KiB pages, as on the machines the tests run on (the agent asks getconf). */
+/** CLK_TCK 100 and 4 KiB pages, as on the machines the tests run on (the agent reads its auxiliary vector). */
 function proc(pid: number) {
   const stats = parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'), 100, 4096);
   assert.ok(stats);

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { readConfigFile, resolveConfig } from '../../agent/config/load.js';
+import { resolveConfig } from '../../agent/config/load.js';
+import { readConfigFile } from '../../agent/config/yaml-file.js';
 import { ROOT } from '../../packaging/build.js';
 import { packagedConfig, packagedUnit } from '../../packaging/deb.js';
 

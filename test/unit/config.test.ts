@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
+import { resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { securityOf } from '../../agent/config/security.js';
 import { type AgentConfig, optionName, type RawValue, SETTINGS } from '../../agent/config/settings.js';
+import { readConfigFile } from '../../agent/config/yaml-file.js';
 import { redactUrl } from '../../agent/export/otlp.js';
 import { ConfigError } from '../../agent/shared/errors.js';
 

@@ -1,5 +1,6 @@
 /** What watching costs, without eBPF: parsing /proc, the program layout, increments, the sysctl's restore. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { ConsoleLogger } from '../../agent/log.js';
 import { BpfStats, BpfStatsError } from '../../agent/source/bpf-stats.js';
 import { CostWatch } from '../../agent/source/cost-watch.js';
 import { loadOrder, parseProgInfo } from '../../agent/source/probe-stats.js';
-import { parseStat } from '../../agent/source/process-stats.js';
+import { parseStat, readUnits } from '../../agent/source/process-stats.js';
 
 test('parseStat: utime + stime over clock ticks, rss in pages, a command name with spaces and parentheses', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
@@ -81,4 +82,26 @@ test('BpfStats: turns the statistics on, puts back what it found, and says why w
   BpfStats.enable(path).restore();
   assert.equal(readFileSync(path, 'utf8'), '1\n', 'found on: left on');
   assert.throws(() => BpfStats.enable(join(dir, 'missing', 'x')), BpfStatsError);
+});
+
+test('clock ticks and page size come from the auxiliary vector, as getconf says them', () => {
+  const getconf = (name: string) => Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
+  assert.deepEqual(readUnits(), { ticks: getconf('CLK_TCK'), page: getconf('PAGESIZE') });
+  // Values no default has (64 KiB pages, 250 ticks), among other entries, up to AT_NULL.
+  const entries = [
+    [3n, 0x400040n],
+    [6n, 65536n],
+    [17n, 250n],
+    [0n, 0n],
+    [6n, 1n],
+  ];
+  const auxv = Buffer.alloc(16 * entries.length);
+  entries.forEach(([type, value], i) => {
+    auxv.writeBigUInt64LE(type as bigint, 16 * i);
+    auxv.writeBigUInt64LE(value as bigint, 16 * i + 8);
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'fibre-auxv-')), 'auxv');
+  writeFileSync(path, auxv);
+  assert.deepEqual(readUnits(path), { ticks: 250, page: 65536 });
+  assert.deepEqual(readUnits(join(path, 'missing')), { ticks: 100, page: 4096 });
 });

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import test from 'node:test';
-import { readConfigFile, resolveConfig, unknownKeys } from '../../agent/config/load.js';
+import { resolveConfig, unknownKeys } from '../../agent/config/load.js';
 import { settingsTable } from '../../agent/config/table.js';
+import { readConfigFile } from '../../agent/config/yaml-file.js';
 import { metricsTable, releasesTable } from '../../probes/table.js';
 
 const root = new URL('../../../', import.meta.url);
