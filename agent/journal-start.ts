@@ -5,7 +5,6 @@
 import type { AgentConfig } from './config/settings.js';
 import { agentResource, type OtlpOptions, readCa, redactUrl } from './export/otlp.js';
 import { Journal } from './journal/journal.js';
-import { JournalLogs } from './journal/otlp-logs.js';
 import { SkipLog } from './journal/skipped.js';
 import { JournalStore } from './journal/store.js';
 import { WEBHOOK_DEFAULTS, Webhook } from './journal/webhook.js';
@@ -27,13 +26,13 @@ export function openJournal(config: AgentConfig): JournalStore {
  * Completed records go to the store, the log, the webhook and OTLP logs (`otlp`: the push's own
  * endpoint, when there is one). The skip log says what the kernel's budget skipped.
  */
-export function startJournal(
+export async function startJournal(
   config: AgentConfig,
   store: JournalStore,
   otlp: OtlpOptions | undefined,
   recorder: Recorder,
   log: Logger,
-): { journal: Journal; skipLog: SkipLog } {
+): Promise<{ journal: Journal; skipLog: SkipLog }> {
   const webhook = config.alertWebhookUrl
     ? new Webhook(
         {
@@ -53,8 +52,9 @@ export function startJournal(
         log,
       )
     : undefined;
+  // Loaded only with OTLP on, as the metrics push is (export/otlp-push.ts).
   const logs = otlp
-    ? new JournalLogs(
+    ? new (await import('./journal/otlp-logs.js')).JournalLogs(
         otlp,
         agentResource(config.nodeName, VERSION),
         () => recorder.error('otlp_export'),

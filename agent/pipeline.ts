@@ -11,7 +11,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import type { Security, TlsMaterial } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
-import { agentResource, createPushReader, type OtlpOptions, redactUrl } from './export/otlp.js';
+import { agentResource, type OtlpOptions, redactUrl } from './export/otlp.js';
 import { StoreProducer } from './export/producer.js';
 import { createPullReader, Exposition } from './export/prometheus.js';
 import { BasicAuth } from './http/auth.js';
@@ -73,7 +73,10 @@ export class Pipeline implements Downstream {
     const reader = createPullReader(producer);
     let countOtlpFailure = () => {};
     const otlp = otlpOptions(config);
-    const push = otlp ? createPushReader(otlp, () => countOtlpFailure(), log, producer) : undefined;
+    // The exporters are loaded only when OTLP is on (otlp-push.ts says why).
+    const push = otlp
+      ? (await import('./export/otlp-push.js')).createPushReader(otlp, () => countOtlpFailure(), log, producer)
+      : undefined;
     // One provider for pull and push: both read the same cumulative instruments.
     const provider = new MeterProvider({
       resource: agentResource(config.nodeName, VERSION),
@@ -99,7 +102,7 @@ export class Pipeline implements Downstream {
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {
-      if (journalStore) pipeline.startJournal(config, journalStore, otlp, log);
+      if (journalStore) await pipeline.startJournal(config, journalStore, otlp, log);
       pipeline.metricsServer = await MetricsServer.start({
         host: config.metricsAddress,
         port: config.metricsPort,
@@ -127,8 +130,13 @@ export class Pipeline implements Downstream {
   }
 
   /** The journal fed by the ingest loop; its skipped blocks logged as the kernel counts them. */
-  private startJournal(config: AgentConfig, store: JournalStore, otlp: OtlpOptions | undefined, log: Logger): void {
-    const { journal, skipLog } = startJournal(config, store, otlp, this.recorder, log);
+  private async startJournal(
+    config: AgentConfig,
+    store: JournalStore,
+    otlp: OtlpOptions | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const { journal, skipLog } = await startJournal(config, store, otlp, this.recorder, log);
     this.journal = journal;
     this.ingest.onEvent = (t, e) => journal.event(t, e);
     this.skipLog = skipLog;

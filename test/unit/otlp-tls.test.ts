@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import test from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createPushReader } from '../../agent/export/otlp.js';
+import { createPushReader } from '../../agent/export/otlp-push.js';
 import { StoreProducer } from '../../agent/export/producer.js';
 import type { Logger } from '../../agent/log.js';
 import { MetricStore } from '../../agent/record/store.js';
