@@ -3,7 +3,8 @@
  * and pull carry the same totals). A failed export is counted and logged once per failure streak; an
  * export is never queued behind a stuck one, so memory stays flat however long the collector is down;
  * the next interval simply tries again with the current totals. Loaded by the pipeline only when OTLP
- * is on: the exporters and their protobuf code are about a fifth of the metrics process's heap.
+ * is on: the OTLP exporters (these and the journal's logs) and their protobuf code were about a fifth
+ * of the metrics process's heap once loaded (2.5 of 11.8 MB).
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import {

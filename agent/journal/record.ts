@@ -25,7 +25,7 @@ export interface BlockRecord extends JournalFields {
 
 /**
  * Every record is a copy of this one: all of one shape from the start, so filling a field is a plain
- * store (records built up key by key took V8's slow paths, the most of what a journaled event cost).
+ * store (a record built from a list of entries and a spread showed in the profile as V8's slow paths).
  */
 const TEMPLATE: BlockRecord = {
   ...(Object.fromEntries(JOURNAL_FIELD_NAMES.map((f) => [f, null])) as Record<JournalField, null>),
