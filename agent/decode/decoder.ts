@@ -51,8 +51,8 @@ function decodeField(spec: ArgSpec, range: readonly [number, number], token: str
   if (spec.type === 'str' || spec.type === 'hash32') {
     // Buffer.from stops at the first pair that is not hex: a token of whole words comes back at half
     // its length (a pattern tested first cost as much again as the decoding).
-    const bytes = token.length % 16 === 0 && token.length > 0 ? Buffer.from(token, 'hex') : EMPTY;
-    if (bytes.length * 2 !== token.length || bytes.length === 0 || UPPER_HEX.test(token)) {
+    const bytes = token.length % 16 === 0 ? Buffer.from(token, 'hex') : EMPTY;
+    if (bytes.length === 0 || bytes.length * 2 !== token.length || UPPER_HEX.test(token)) {
       return `${spec.name}: not hex words`;
     }
     // Each word was printed as a number: its bytes in memory order are its digits' bytes reversed.

@@ -84,14 +84,14 @@ function planOf(t: Tracepoint): Plan | null {
   const journal = t.journal;
   if (!journal) plan = null;
   else {
-    const hashArg = journal.fields.hash;
+    // No argument of that name, no hash: the tracepoint's events join nothing.
+    const spec = t.args.find((a) => a.name === journal.fields.hash);
     const fills: Fill[] = [];
     for (const field of FILLED) {
       const how = journal.fields[field];
       if (how !== undefined) fills.push({ field, value: fillOf(JOURNAL_FIELDS[field].kind, how) });
     }
-    const spec = t.args.find((a) => a.name === hashArg);
-    plan = { hashArg, hashBytes: spec?.type === 'hash32', fills, connected: journal.connected === true };
+    plan = { hashArg: spec?.name, hashBytes: spec?.type === 'hash32', fills, connected: journal.connected === true };
   }
   plans.set(t, plan);
   return plan;
