@@ -1,16 +1,16 @@
 /**
  * The per-block journal in the metrics process: events in (from the ingest loop), records out to the
- * store, the log (slow blocks at WARNING), fibre_slow_blocks_total, the webhook and OTLP logs. Nothing
+ * store, the log (slow blocks at WARNING, slow-log.ts), fibre_slow_blocks_total, the webhook and OTLP logs. Nothing
  * here may stall the ingest loop: writes are batched on a timer, alerts and log exports run in the
  * background, and a failing store is logged and counted rather than thrown.
  */
 import type { Tracepoint } from '../../probes/catalogue.js';
 import type { EventFields } from '../decode/decoder.js';
 import type { Logger } from '../log.js';
-import { logSafe } from '../record/peer-label.js';
 import { Assembler } from './assembler.js';
 import type { JournalLogs } from './otlp-logs.js';
 import { type BlockRecord, classify, type Severity, type SlowThresholds } from './record.js';
+import { SlowLog } from './slow-log.js';
 import type { JournalStore } from './store.js';
 import type { Webhook } from './webhook.js';
 
@@ -31,21 +31,10 @@ export interface JournalSinks {
   storeFailed?: () => void;
 }
 
-/** A slow block's log line: key fields, every string from the network made safe for one line. */
-export function slowLine(r: BlockRecord): string {
-  const ms = (v: number | null, scale: number) => (v === null ? '-' : `${(v / scale).toFixed(1)}ms`);
-  return [
-    `Slow block (${r.slow}): height=${r.height ?? '-'} hash=${r.hash}`,
-    `winner=${r.winner ?? '-'} peer=${r.winner_peer === null ? '-' : logSafe(r.winner_peer)}`,
-    `reconstruction=${ms(r.reconstruction_us, 1000)} connect=${ms(r.connect_seconds, 1e-3)}`,
-    `seen_to_connected=${r.seen_to_connected_ms ?? '-'}ms missing_tx=${r.missing_tx_count ?? '-'}`,
-    `(${r.slow_reason})`,
-  ].join(' ');
-}
-
 export class Journal {
   private readonly assembler: Assembler;
   private readonly done: BlockRecord[] = [];
+  private readonly slowLog: SlowLog;
   /** Armed only while a record is open or waits to be written: an idle journal wakes nothing. */
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -63,6 +52,7 @@ export class Journal {
       },
       (r) => this.done.push(r),
     );
+    this.slowLog = new SlowLog(sinks.log);
   }
 
   event(t: Tracepoint, e: EventFields): void {
@@ -103,7 +93,7 @@ export class Journal {
       this.sinks.logs?.emit(r);
       if (!r.slow) continue;
       this.sinks.slow(r.slow);
-      this.sinks.log.warn(slowLine(r));
+      this.slowLog.block(r);
       this.sinks.webhook?.send(r);
     }
   }
@@ -113,6 +103,7 @@ export class Journal {
     this.stopped = true;
     clearTimeout(this.timer);
     this.flush(true);
+    this.slowLog.stop();
     this.sinks.webhook?.close();
     await this.sinks.logs?.shutdown().catch(() => {});
     this.sinks.store.close();

@@ -15,6 +15,7 @@ import { logsUrl } from '../../agent/journal/otlp-logs.js';
 import { type BlockRecord, classify, emptyRecord } from '../../agent/journal/record.js';
 import { checkThresholds } from '../../agent/journal/setup.js';
 import { SkipLog } from '../../agent/journal/skipped.js';
+import { SlowLog } from '../../agent/journal/slow-log.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { webhookTarget } from '../../agent/journal/webhook.js';
 import { TRACEPOINTS } from '../../probes/catalogue.js';
@@ -303,4 +304,39 @@ test('skipped blocks are told at once, then at most once a minute, all of them, 
   skips.stop();
   t.mock.timers.tick(120_000);
   assert.equal(lines.length, 3);
+});
+
+test('slow blocks are logged one by one up to ten a minute; the rest in one line when the minute is up', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 5_000_000;
+  const lines: string[] = [];
+  const log = new SlowLog({ warn: (line: string) => lines.push(line) }, 10, 60_000, () => now);
+  const record = (height: number): BlockRecord => ({
+    ...emptyRecord(display, 0),
+    height,
+    slow: 'slow',
+    slow_reason: 'connect 2500 ms >= 2000 ms',
+  });
+  for (let h = 1; h <= 25; h++) log.block(record(h));
+  assert.equal(lines.length, 10);
+  assert.match(lines[9] as string, /^Slow block \(slow\): height=10 hash=/);
+  now += 59_999;
+  t.mock.timers.tick(59_999);
+  assert.equal(lines.length, 10, 'held back until the minute is up');
+  now += 1;
+  t.mock.timers.tick(1);
+  assert.equal(lines.length, 11);
+  assert.match(lines[10] as string, /^15 more slow blocks in the last minute, past the 10 logged one by one/);
+  assert.match(lines[10] as string, /fibre_slow_blocks_total/);
+  // A new minute logs one by one again; stopping tells what it held back.
+  for (let h = 26; h <= 37; h++) log.block(record(h));
+  assert.equal(lines.length, 21);
+  assert.match(lines[20] as string, /height=35 /);
+  log.stop();
+  assert.equal(lines.length, 22);
+  assert.match(lines[21] as string, /^2 more slow blocks in the last minute/);
+  // Nothing held back: no line at all.
+  t.mock.timers.tick(120_000);
+  log.stop();
+  assert.equal(lines.length, 22);
 });
