@@ -22,7 +22,7 @@ export class Ingest {
   /** Called with the attempt number when a bpftrace says every probe is attached. */
   onReady: (attempt: number) => void = () => {};
   /** Every decoded event, after the recorder: the per-block journal joins them. */
-  onEvent?: (t: Tracepoint, event: EventFields) => void;
+  onEvent?: (t: Tracepoint, event: EventFields, ns: number | undefined) => void;
   /** A read of the in-kernel maps was applied: the agent is busy, and its cost worth sampling now. */
   onRead?: () => void;
 
@@ -59,7 +59,7 @@ export class Ingest {
         return;
       case 'event':
         this.recorder.event(d.tracepoint, d.event);
-        this.onEvent?.(d.tracepoint, d.event);
+        this.onEvent?.(d.tracepoint, d.event, d.ns);
         return;
       case 'read':
         this.recorder.beginRead(d.epoch);

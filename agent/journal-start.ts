@@ -67,6 +67,9 @@ export async function startJournal(
       slowReconstructionMs: config.slowReconstructionMs,
       verySlowReconstructionMs: config.verySlowReconstructionMs,
       slowConnectMs: config.slowConnectMs,
+      // A block's lines printed after block_connected may wait for the next read of the maps
+      // (outputBuffering in probes/protocol.ts): the grace covers a read interval and a second more.
+      graceMs: 1000 + (config.aggregation === 'kernel' ? 1000 * config.mapReadIntervalSeconds : 0),
     },
     {
       store,

@@ -138,7 +138,7 @@ export class Pipeline implements Downstream {
   ): Promise<void> {
     const { journal, skipLog } = await startJournal(config, store, otlp, this.recorder, log);
     this.journal = journal;
-    this.ingest.onEvent = (t, e) => journal.event(t, e);
+    this.ingest.onEvent = (t, e, ns) => journal.event(t, e, ns);
     this.skipLog = skipLog;
     this.recorder.onJournalSkipped = (total) => skipLog.total(total);
   }

@@ -26,7 +26,7 @@ export const JOURNAL_FIELDS = {
   /** Display order (the byte-reversed internal hash), lower-case hex: the key a block's events join by. */
   hash: { kind: 'hash' },
   height: { kind: 'integer' },
-  /** When the agent decoded the first event for this block, ISO 8601 UTC. */
+  /** When the block's first probe fired (the kernel's clock of the event), ISO 8601 UTC. */
   first_seen: { kind: 'instant', computed: true },
   /** fibre_udp, bip152_cmpct or other, as fibre_block_deliveries_total's mechanism label. */
   winner: { kind: 'label' },
@@ -53,7 +53,7 @@ export const JOURNAL_FIELDS = {
   sigops: { kind: 'integer' },
   /** validation:block_connected's connect time in seconds, whatever unit this bitcoind uses. */
   connect_seconds: { kind: 'duration', unit: 's' },
-  /** From the first event the agent saw for the block to validation:block_connected. */
+  /** From the first of the block's probes to validation:block_connected, by the times they fired. */
   seen_to_connected_ms: { kind: 'duration', unit: 'ms', computed: true },
   slow: { kind: 'severity', computed: true },
   /** Why it is slow, in words, e.g. "reconstruction 120.0 ms >= 100 ms". */

@@ -11,7 +11,8 @@
  *                               bpftrace prints a buffer (printable ASCII as is, other bytes \xNN)
  *   PROVIDER:NAME FIELD...      one event: the arguments lineArgs() names, in catalogue order; integers
  *                               in decimal, a string or hash as lower-case hex words (lineWords()),
- *                               so no byte of a string can be a separator
+ *                               so no byte of a string can be a separator; a probe the journal joins
+ *                               ends its line with the event's time (timedLine())
  *   Lost N events               bpftrace's own report of perf buffer overruns
  */
 import {
@@ -26,6 +27,28 @@ import { METRICS, type MetricKey } from './metrics.js';
 import { allCodes, allValues } from './semantics.js';
 
 export const READY_WORD = 'ready';
+
+/**
+ * How bpftrace buffers its output (-B). Counting in the kernel, its stdout is fully buffered and
+ * written when a map is printed (bpftrace ends each map with a flush), so a read and the event lines
+ * printed since the last one (the journal's) reach the agent in a few writes, once a read interval,
+ * instead of a write and a wakeup of the metrics process for each line. The program prints the ready
+ * line and a read's end with print(), which flushes too. Per-event lines (--aggregation events) are
+ * the counts themselves and must not wait for a read: one write per line.
+ */
+export function outputBuffering(aggregation: Aggregation): 'full' | 'line' {
+  return aggregation === 'kernel' ? 'full' : 'line';
+}
+
+/**
+ * True when a probe's event line ends with the event's time: nsecs, the kernel's CLOCK_MONOTONIC in
+ * nanoseconds, which the agent turns into wall-clock time. The journal's lines may wait in bpftrace's
+ * buffer until the next read (outputBuffering), so the time the agent reads a line is not the
+ * block's: the journal's first_seen and seen_to_connected_ms come from these.
+ */
+export function timedLine(t: Tracepoint, journal: boolean): boolean {
+  return journal && t.journal !== undefined;
+}
 /**
  * A read of the maps, `read E` ... `read_end`, applied by the agent as one unit. The counts (counters
  * and histograms) are kept twice, keyed first by an epoch, 0 or 1, which every probe reads as it fires;

@@ -3,13 +3,20 @@
  * probes/protocol.ts. Anything else is invalid and reported as such; nothing here throws.
  */
 import { type ArgSpec, type ArgType, TRACEPOINTS, type Tracepoint } from '../../probes/catalogue.js';
-import { type Aggregation, lineArgs, READ_END_WORD, READ_WORD, READY_WORD } from '../../probes/protocol.js';
+import { type Aggregation, lineArgs, READ_END_WORD, READ_WORD, READY_WORD, timedLine } from '../../probes/protocol.js';
 import { typesOf } from '../../probes/semantics.js';
 
 export type EventFields = Record<string, number | Buffer>;
 
 export type Decoded =
-  | { readonly kind: 'event'; readonly tracepoint: Tracepoint; readonly index: number; readonly event: EventFields }
+  | {
+      readonly kind: 'event';
+      readonly tracepoint: Tracepoint;
+      readonly index: number;
+      readonly event: EventFields;
+      /** The kernel's CLOCK_MONOTONIC when the probe fired, in ns, for the lines that carry it. */
+      readonly ns?: number;
+    }
   | { readonly kind: 'map'; readonly map: string; readonly key: string; readonly value: number }
   | { readonly kind: 'ready'; readonly attempt: number }
   | { readonly kind: 'read'; readonly epoch: 0 | 1 }
@@ -71,6 +78,9 @@ interface LineShape {
   index: number;
   args: readonly ArgSpec[];
   ranges: readonly (readonly [number, number])[];
+  /** Fields on the line: the arguments, and the event's time when timed. */
+  fields: number;
+  timed: boolean;
 }
 
 export class Decoder {
@@ -82,7 +92,8 @@ export class Decoder {
       TRACEPOINTS.map((tracepoint, index) => {
         const args = lineArgs(tracepoint, aggregation, verbose, journal);
         const ranges = args.map((a) => (a.type === 'str' || a.type === 'hash32' ? ([0, 0] as const) : rangeOf(a)));
-        return [tracepoint.probe, { tracepoint, index, args, ranges }];
+        const timed = timedLine(tracepoint, journal);
+        return [tracepoint.probe, { tracepoint, index, args, ranges, fields: args.length + (timed ? 1 : 0), timed }];
       }),
     );
   }
@@ -106,9 +117,9 @@ export class Decoder {
       if (lost) return { kind: 'lost', count: Number(lost[1]) };
       return { kind: 'invalid', reason: 'unknown line' };
     }
-    const { args, ranges } = known;
-    if (tokens.length !== args.length + 1) {
-      return { kind: 'invalid', reason: `${head}: ${tokens.length - 1} fields, expected ${args.length}` };
+    const { args, ranges, fields } = known;
+    if (tokens.length !== fields + 1) {
+      return { kind: 'invalid', reason: `${head}: ${tokens.length - 1} fields, expected ${fields}` };
     }
     const event: EventFields = {};
     for (let i = 0; i < args.length; i++) {
@@ -117,6 +128,10 @@ export class Decoder {
       if (typeof value === 'string') return { kind: 'invalid', reason: `${head}: ${value}` };
       event[spec.name] = value;
     }
-    return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event };
+    if (!known.timed) return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event };
+    const time = tokens[fields] as string;
+    if (!INTEGER.test(time) || time.charCodeAt(0) === 45 /* - */)
+      return { kind: 'invalid', reason: `${head}: no time` };
+    return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event, ns: Number(time) };
   }
 }

@@ -4,7 +4,8 @@
  * block (and some never fire for it), so a record stays open until the event that says the block is
  * connected (validation:block_connected) has arrived and a short grace has passed (events of the same
  * block that bpftrace prints a moment later still join), or until a timeout for a block that is never
- * connected.
+ * connected. Each event has two times: when the probe fired (the record's first_seen and
+ * seen_to_connected_ms) and when its line arrived (the grace and the timeout, which wait for lines).
  * The number of open records is bounded: a flood of hashes cannot grow the agent's memory.
  */
 import type { LabelFill, NumberFill, Tracepoint } from '../../probes/catalogue.js';
@@ -25,8 +26,12 @@ export interface AssemblerOptions {
 
 interface Open {
   record: BlockRecord;
-  firstSeenMs: number;
+  /** When the earliest of its events fired: lines from different CPUs need not come in that order. */
+  firstMs: number;
+  /** When block_connected fired, and when its line arrived. */
   connectedMs?: number;
+  connectedArrivedMs?: number;
+  openedMs: number;
 }
 
 /**
@@ -127,7 +132,8 @@ export class Assembler {
     return this.open.size;
   }
 
-  event(t: Tracepoint, e: EventFields, now: number): void {
+  /** An event that fired at `at` and arrived at `arrived` (Unix ms). */
+  event(t: Tracepoint, e: EventFields, at: number, arrived = at): void {
     const plan = planOf(t);
     if (!plan) return;
     const hash = hashOf(plan, e);
@@ -135,8 +141,11 @@ export class Assembler {
     let o = this.open.get(hash);
     if (!o) {
       if (this.open.size >= this.options.maxOpen) this.finish(this.open.keys().next().value as string);
-      o = { record: emptyRecord(hash, now), firstSeenMs: now };
+      o = { record: emptyRecord(hash, at), firstMs: at, openedMs: arrived };
       this.open.set(hash, o);
+    } else if (at < o.firstMs) {
+      o.firstMs = at;
+      o.record.first_seen = new Date(at).toISOString();
     }
     const r = o.record;
     for (const { field, value } of plan.fills) {
@@ -144,19 +153,20 @@ export class Assembler {
       // The field's kind decided the value's type (a string for peers and labels, else a number).
       if (v !== undefined) (r as Record<typeof field, unknown>)[field] = v;
     }
-    // The computed fields: from the record's own, and from the time the agent saw the events.
+    // The computed fields: from the record's own, and from the times the events fired.
     r.margin_ns = r.udp_ns !== null && r.cmpct_ns !== null ? Math.abs(r.udp_ns - r.cmpct_ns) : null;
     if (plan.connected) {
-      o.connectedMs = now;
-      r.seen_to_connected_ms = now - o.firstSeenMs;
+      o.connectedMs = at;
+      o.connectedArrivedMs = arrived;
     }
+    if (o.connectedMs !== undefined) r.seen_to_connected_ms = Math.round(o.connectedMs - o.firstMs);
   }
 
   /** Writes the records whose time has come; `all` writes every open one (at shutdown). */
   flush(now: number, all = false): void {
     for (const [hash, o] of this.open) {
-      const connected = o.connectedMs !== undefined && now - o.connectedMs >= this.options.graceMs;
-      if (all || connected || now - o.firstSeenMs >= this.options.timeoutMs) this.finish(hash);
+      const connected = o.connectedArrivedMs !== undefined && now - o.connectedArrivedMs >= this.options.graceMs;
+      if (all || connected || now - o.openedMs >= this.options.timeoutMs) this.finish(hash);
     }
   }
 

@@ -31,6 +31,15 @@ export interface JournalSinks {
   storeFailed?: () => void;
 }
 
+/**
+ * Wall-clock time (ms) of a CLOCK_MONOTONIC instant in ns: the kernel's nsecs and Node's hrtime read
+ * the same clock, so the distance to now on one is the distance on the other.
+ */
+export function wallClockMs(ns: number, nowMs: number): number {
+  const [s, n] = process.hrtime();
+  return nowMs - (s * 1e9 + n - ns) / 1e6;
+}
+
 export class Journal {
   private readonly assembler: Assembler;
   private readonly done: BlockRecord[] = [];
@@ -55,8 +64,10 @@ export class Journal {
     this.slowLog = new SlowLog(sinks.log);
   }
 
-  event(t: Tracepoint, e: EventFields): void {
-    this.assembler.event(t, e, Date.now());
+  /** An event, with the kernel's time of it (CLOCK_MONOTONIC ns) when its line carries one. */
+  event(t: Tracepoint, e: EventFields, ns?: number): void {
+    const now = Date.now();
+    this.assembler.event(t, e, ns === undefined ? now : wallClockMs(ns, now), now);
     this.arm();
   }
 

@@ -15,6 +15,8 @@ export interface BpftraceSpec {
   stdout: 'pipe' | Writable;
   /** Entries each BPF map may hold. */
   mapKeysMax: number;
+  /** -B: written at each flush the program asks for, or line by line (outputBuffering in probes/protocol.ts). */
+  buffering: 'full' | 'line';
   /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
   boundTo?: readonly CapName[];
 }
@@ -69,11 +71,11 @@ export class BpftraceProcess {
   private exited?: Promise<void>;
 
   start(spec: BpftraceSpec, on: BpftraceHandlers): void {
-    // -B line: one write per line, so a map read or an event reaches /metrics at once.
+    // -B: see outputBuffering in probes/protocol.ts.
     // -p: enables the semaphores in that process and ends bpftrace when it exits.
     // --no-warnings: the generated program's string compares draw an address-space warning that
     // says nothing an operator can act on; errors still arrive.
-    const args = ['-B', 'line', '-q', '--no-warnings', '-p', String(spec.pid), '-e', spec.program, spec.binary];
+    const args = ['-B', spec.buffering, '-q', '--no-warnings', '-p', String(spec.pid), '-e', spec.program, spec.binary];
     const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo);
     const child = spawn(command, argv, {
       stdio: ['ignore', spec.stdout, 'pipe'],

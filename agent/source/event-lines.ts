@@ -34,8 +34,8 @@ const FORMAT: Record<ArgType, string> = {
   ptr: '%llu',
 };
 
-/** A printf of the arguments the agent needs: the event line the decoder reads. */
-export function eventLine(probe: PresentProbe, args: readonly ArgSpec[]): string {
+/** A printf of the arguments the agent needs, and the event's time if `timed`: the line the decoder reads. */
+export function eventLine(probe: PresentProbe, args: readonly ArgSpec[], timed: boolean): string {
   const t = probe.tracepoint;
   const formats = [t.probe];
   const values: string[] = [];
@@ -57,6 +57,10 @@ export function eventLine(probe: PresentProbe, args: readonly ArgSpec[]): string
       formats.push(FORMAT[a.type]);
       values.push(x);
     }
+  }
+  if (timed) {
+    formats.push('%llu');
+    values.push('nsecs');
   }
   return `  printf("${formats.join(' ')}\\n"${values.map((v) => `, ${v}`).join('')});`;
 }

@@ -24,6 +24,7 @@ import {
   READ_END_WORD,
   READ_WORD,
   READY_WORD,
+  timedLine,
 } from '../../probes/protocol.js';
 import type { Semantics } from '../../probes/semantics.js';
 import { eventLine, journalLine } from './event-lines.js';
@@ -46,8 +47,9 @@ export interface ProgramOptions {
 
 export function buildProgram(probes: readonly PresentProbe[], options: ProgramOptions): string {
   const w: Written = { maps: new Set() };
-  // The leading newline ends whatever line a killed bpftrace left unfinished in the shared pipe.
-  const parts = [`BEGIN { printf("\\n${READY_WORD} ${options.attempt}\\n"); }`];
+  // The leading newline ends whatever line a killed bpftrace left unfinished in the shared pipe;
+  // print() flushes bpftrace's output (outputBuffering in probes/protocol.ts), printf() does not.
+  const parts = [`BEGIN { print("\\n${READY_WORD} ${options.attempt}"); }`];
   for (const probe of probes) {
     const t = probe.tracepoint;
     const body: string[] = [];
@@ -71,7 +73,8 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
       // A line only the journal asked for is within its budget of blocks; --verbose and per-event
       // lines are not (with either, every journal probe prints every event: nothing is skipped).
       const journalOnly = !printsEvents(t, options.aggregation, options.verbose);
-      const printed = eventLine(probe, lineArgs(t, options.aggregation, options.verbose, options.journal));
+      const args = lineArgs(t, options.aggregation, options.verbose, options.journal);
+      const printed = eventLine(probe, args, timedLine(t, options.journal ?? false));
       const line = journalOnly ? journalLine(probe, printed) : printed;
       if (journalOnly) w.maps.add(JOURNAL_SKIPPED_MAP);
       // Beside the counts the line gets a program of its own: each has 512 bytes of BPF stack, and a
@@ -90,7 +93,7 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const prints = [...w.maps].map((m) => `print(${m});`).join(' ');
     // The epoch at rest from here on is the one the probes wrote until now (see READ_WORD).
     const flip = `$rest = ${EPOCH_MAP}; ${EPOCH_MAP} = 1 - $rest;`;
-    const read = `printf("${READ_WORD} %d\\n", $rest); ${prints} printf("${READ_END_WORD}\\n");`;
+    const read = `printf("${READ_WORD} %d\\n", $rest); ${prints} print("${READ_END_WORD}");`;
     parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${flip} ${read} } }`);
   }
   // The decisions are the program's own bookkeeping: not printed with the maps when bpftrace exits.

@@ -8,7 +8,7 @@
  * superseded) are ignored, so there is never more than one bpftrace feeding the pipeline.
  */
 import { type Pack, TRACEPOINTS } from '../../probes/catalogue.js';
-import { type Aggregation, type ConnectTimeUnit, mapKeysMax } from '../../probes/protocol.js';
+import { type Aggregation, type ConnectTimeUnit, mapKeysMax, outputBuffering } from '../../probes/protocol.js';
 import type { BuildInfo } from '../../probes/releases.js';
 import { type Semantics, unitOn } from '../../probes/semantics.js';
 import type { Logger } from '../log.js';
@@ -235,6 +235,7 @@ export class Supervisor {
           boundTo,
           stdout: this.downstream.stdout(),
           mapKeysMax: mapKeysMax(this.options.peerLabelLimit),
+          buffering: outputBuffering(this.options.aggregation),
         },
         {
           data: (chunk) => current() && this.downstream.write?.(chunk),

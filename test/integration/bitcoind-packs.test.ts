@@ -85,6 +85,9 @@ for (const real of REAL_NODES) {
         const { descriptor } = (await node.rpc('getdescriptorinfo', `wpkh(${wif})`)) as { descriptor: string };
         const [address] = (await node.rpc('deriveaddresses', descriptor)) as string[];
         const mined = (await node.rpc('generatetodescriptor', '102', descriptor)) as string[];
+        // The peer must hold these blocks before the spends reach it: a transaction spending a coin it
+        // cannot see yet is refused and not announced again, and the peer's mempool would stay empty.
+        await eventually(async () => assert.equal(await peer.rpc('getbestblockhash'), mined.at(-1)));
         const coinbase = async (i: number) => {
           const block = (await node.rpc('getblock', mined[i] as string, '2')) as { tx: { txid: string }[] };
           return (block.tx[0] as { txid: string }).txid;

@@ -161,3 +161,18 @@ test('the line splitter joins chunks, caps line length and resynchronises after 
   assert.deepEqual(lines, ['abc', 'def', 'ok', 'last', '\u00ff']);
   assert.equal(tooLong, 2);
 });
+
+test("with the journal on, a joined probe's line ends with the time its probe fired; without it the line is refused", () => {
+  const journal = new Decoder('kernel', false, true);
+  const hash = '0123456789abcdef'.repeat(4);
+  const line = `validation:block_connected ${hash} 7 3 4 8 2000000`;
+  const d = journal.decode(`${line} 123456789012345`);
+  assert.equal(d.kind, 'event');
+  assert.equal(d.kind === 'event' && d.ns, 123456789012345);
+  assert.equal(d.kind === 'event' && d.event.height, 7);
+  for (const bad of [line, `${line} -5`, `${line} 12x`]) assert.equal(journal.decode(bad).kind, 'invalid', bad);
+  // The time is the journal's: a line the journal does not join, or the journal off, has none.
+  assert.equal(decoder.decode('validation:block_connected').kind, 'event');
+  const counted = perEvent.decode('validation:block_connected 7 3 4 8 2000000');
+  assert.equal(counted.kind === 'event' && counted.ns, undefined);
+});

@@ -11,6 +11,7 @@ import { parseQuery } from '../../agent/http/blocks.js';
 import { Assembler, displayHash } from '../../agent/journal/assembler.js';
 import { parseAge, table } from '../../agent/journal/cli.js';
 import { blocksPage, escapeHtml } from '../../agent/journal/html.js';
+import { wallClockMs } from '../../agent/journal/journal.js';
 import { logsUrl } from '../../agent/journal/otlp-logs.js';
 import { type BlockRecord, classify, emptyRecord } from '../../agent/journal/record.js';
 import { checkThresholds } from '../../agent/journal/setup.js';
@@ -339,4 +340,34 @@ test('slow blocks are logged one by one up to ten a minute; the rest in one line
   t.mock.timers.tick(120_000);
   log.stop();
   assert.equal(lines.length, 22);
+});
+
+test('a record takes its times from when the probes fired, in any order of arrival; the grace counts from arrival', () => {
+  const done: BlockRecord[] = [];
+  const a = new Assembler({ graceMs: 100, timeoutMs: 1000, maxOpen: 10 }, (r) => done.push(r));
+  const connected = { hash: internal, height: 5, tx_count: 3, inputs: 4, sigops: 8, connect_time: 2e6 };
+  const race = {
+    hash: internal,
+    height: 5,
+    udp_ns: 1,
+    udp_peer: Buffer.from('u'),
+    cmpct_ns: 7,
+    cmpct_peer: Buffer.from('c'),
+  };
+  // One read brings both lines at 10,000; the race fired first, on another CPU, and comes second.
+  a.event(tp('validation:block_connected'), connected, 9_400, 10_000);
+  a.event(tp('udp:block_race_time'), race, 9_150, 10_000);
+  a.flush(10_099);
+  assert.equal(done.length, 0, 'the grace runs from when the lines arrived');
+  a.flush(10_100);
+  assert.equal(done.length, 1);
+  assert.equal(done[0]?.first_seen, new Date(9_150).toISOString());
+  assert.equal(done[0]?.seen_to_connected_ms, 250);
+});
+
+test('the kernel clock of an event becomes wall-clock time', () => {
+  const [s, n] = process.hrtime();
+  const now = Date.now();
+  const ns = s * 1e9 + n - 1.5e9;
+  assert.ok(Math.abs(wallClockMs(ns, now) - (now - 1500)) < 50);
 });
