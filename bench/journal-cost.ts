@@ -61,7 +61,8 @@ async function run(name: string, extra: readonly string[], journalPath?: string)
     const c1 = treeCpu(agent.pid);
     const e1 = sumOf(await agent.metrics(), COUNTED);
     await sr.done();
-    await sleep(2500);
+    // The last blocks' lines come with the next read, then wait out the grace and the next write.
+    await sleep(5000);
     const text = await agent.metrics();
     const cpu = cpuBetween(c0, c1, agent.pid);
     return {

@@ -1,8 +1,8 @@
 /**
  * The per-block journal in the metrics process: events in (from the ingest loop), records out to the
- * store, the log (slow blocks at WARNING, slow-log.ts), fibre_slow_blocks_total, the webhook and OTLP logs. Nothing
- * here may stall the ingest loop: writes are batched on a timer, alerts and log exports run in the
- * background, and a failing store is logged and counted rather than thrown.
+ * store, the log (slow blocks at WARNING, slow-log.ts), fibre_slow_blocks_total, the webhook and OTLP
+ * logs. Nothing here may stall the ingest loop: writes are batched on a timer, alerts and log exports
+ * run in the background, and a failing store is logged and counted rather than thrown.
  */
 import type { Tracepoint } from '../../probes/catalogue.js';
 import type { EventFields } from '../decode/decoder.js';
