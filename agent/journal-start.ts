@@ -2,6 +2,7 @@
  * The per-block journal in the metrics process: its SQLite store opened, and the journal started with
  * what it reports to (the slow-block webhook, OTLP logs, the recorder's counts, the log).
  */
+import { outputBuffering } from '../probes/protocol.js';
 import type { AgentConfig } from './config/settings.js';
 import { agentResource, type OtlpOptions, readCa, redactUrl } from './export/otlp.js';
 import { Journal } from './journal/journal.js';
@@ -69,7 +70,7 @@ export async function startJournal(
       slowConnectMs: config.slowConnectMs,
       // A block's lines printed after block_connected may wait for the next read of the maps
       // (outputBuffering in probes/protocol.ts): the grace covers a read interval and a second more.
-      graceMs: 1000 + (config.aggregation === 'kernel' ? 1000 * config.mapReadIntervalSeconds : 0),
+      graceMs: 1000 + (outputBuffering(config.aggregation) === 'full' ? 1000 * config.mapReadIntervalSeconds : 0),
     },
     {
       store,

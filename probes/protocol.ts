@@ -36,7 +36,9 @@ export const READY_WORD = 'ready';
  * line and a read's end with print(), which flushes too. Per-event lines (--aggregation events) are
  * the counts themselves and must not wait for a read: one write per line.
  */
-export function outputBuffering(aggregation: Aggregation): 'full' | 'line' {
+export type OutputBuffering = 'full' | 'line';
+
+export function outputBuffering(aggregation: Aggregation): OutputBuffering {
   return aggregation === 'kernel' ? 'full' : 'line';
 }
 

@@ -33,6 +33,8 @@ const RANGES: Record<Exclude<ArgType, 'str' | 'hash32'>, readonly [number, numbe
   ptr: [0, 2 ** 64],
 };
 const INTEGER = /^-?[0-9]{1,20}$/;
+/** nsecs, printed with %llu. */
+const TIME = /^[0-9]{1,20}$/;
 const EMPTY = Buffer.alloc(0);
 /** Buffer.from takes these too; %016llx never prints them. */
 const UPPER_HEX = /[A-F]/;
@@ -130,8 +132,7 @@ export class Decoder {
     }
     if (!known.timed) return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event };
     const time = tokens[fields] as string;
-    if (!INTEGER.test(time) || time.charCodeAt(0) === 45 /* - */)
-      return { kind: 'invalid', reason: `${head}: no time` };
+    if (!TIME.test(time)) return { kind: 'invalid', reason: `${head}: no time` };
     return { kind: 'event', tracepoint: known.tracepoint, index: known.index, event, ns: Number(time) };
   }
 }

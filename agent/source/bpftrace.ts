@@ -1,7 +1,7 @@
 /** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { STRING_BYTES } from '../../probes/protocol.js';
+import { type OutputBuffering, STRING_BYTES } from '../../probes/protocol.js';
 import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
 
@@ -16,7 +16,7 @@ export interface BpftraceSpec {
   /** Entries each BPF map may hold. */
   mapKeysMax: number;
   /** -B: written at each flush the program asks for, or line by line (outputBuffering in probes/protocol.ts). */
-  buffering: 'full' | 'line';
+  buffering: OutputBuffering;
   /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
   boundTo?: readonly CapName[];
 }
