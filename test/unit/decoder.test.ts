@@ -19,6 +19,12 @@ test('lines captured from real bpftrace decode to exactly what the simulator fir
     .filter(Boolean)
     .map((l) => JSON.parse(l) as SimEvent)
     .filter((e) => e.probe === 'udp:block_race_winner');
+  // The peer comes in both forms: its first four words when its NUL falls in them, all sixteen else.
+  const peerWidths = new Set(capturedWinnerLines().map((l) => l.split(' ')[3]?.length));
+  assert.deepEqual(
+    [...peerWidths].sort((a = 0, b = 0) => a - b),
+    [4 * 16, 16 * 16],
+  );
   const decoded = capturedWinnerLines().map((l) => verbose.decode(l));
   assert.equal(decoded.length, fired.length);
   decoded.forEach((d, i) => {
