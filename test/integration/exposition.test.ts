@@ -69,6 +69,13 @@ ebpfTest('/metrics equals the reviewed exposition, and promtool accepts it', asy
       const t = await agent.metrics();
       assert.equal(sample(parseExposition(t), 'bitcoin_blocks_connected_total', { node: 'localhost' }), 200);
     });
+    // A block's journal record is written a read interval and a grace after the block: the count of
+    // slow blocks is read once the journal holds all 200 (read any sooner, a busy machine's last
+    // records are not yet in it, and it comes out a few short).
+    await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${agent.port}/blocks?limit=1000`);
+      assert.equal(((await res.json()) as unknown[]).length, 200);
+    });
     // The maps are printed one after another: one more read interval and every one has arrived.
     await new Promise((r) => setTimeout(r, 1500));
     const text = await agent.metrics();
