@@ -30,11 +30,11 @@ export const READY_WORD = 'ready';
 
 /**
  * How bpftrace buffers its output (-B). Counting in the kernel, its stdout is fully buffered and
- * written when a map is printed (bpftrace ends each map with a flush), so a read and the event lines
- * printed since the last one (the journal's) reach the agent in a few writes, once a read interval,
- * instead of a write and a wakeup of the metrics process for each line. The program prints the ready
- * line and a read's end with print(), which flushes too. Per-event lines (--aggregation events) are
- * the counts themselves and must not wait for a read: one write per line.
+ * written when a map is printed (bpftrace ends each map with a flush) or when glibc's 4 KiB buffer
+ * fills, so the event lines printed between reads (the journal's) reach the agent a few kilobytes
+ * at a time instead of a write and a wakeup of the metrics process for each line. The program
+ * prints the ready line and a read's end with print(), which flushes too. Per-event lines
+ * (--aggregation events) are the counts themselves and must not wait for a read: one write per line.
  */
 export type OutputBuffering = 'full' | 'line';
 
