@@ -30,11 +30,12 @@ export const READY_WORD = 'ready';
 
 /**
  * How bpftrace buffers its output (-B). Counting in the kernel, its stdout is fully buffered and
- * written when a map is printed (bpftrace ends each map with a flush) or when glibc's 4 KiB buffer
- * fills, so the event lines printed between reads (the journal's) reach the agent a few kilobytes
- * at a time instead of a write and a wakeup of the metrics process for each line. The program
- * prints the ready line and a read's end with print(), which flushes too. Per-event lines
- * (--aggregation events) are the counts themselves and must not wait for a read: one write per line.
+ * written when a map is printed (bpftrace ends each map with a flush), so the event lines printed
+ * between reads (the journal's) reach the agent with the read, in one write, instead of a write and a
+ * wakeup of the metrics process for each line (the buffer is made larger than glibc's 4 KiB for it:
+ * STDOUT_BUFFER_BYTES in agent/source/bpftrace.ts). The program prints the ready line and a read's
+ * end with print(), which flushes too. Per-event lines (--aggregation events) are the counts
+ * themselves and must not wait for a read: one write per line.
  */
 export type OutputBuffering = 'full' | 'line';
 

@@ -1,5 +1,7 @@
 /** The bpftrace child process: spawn, line output, stderr, and a shutdown that checks it happened. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type OutputBuffering, STRING_BYTES } from '../../probes/protocol.js';
 import { LineSplitter } from '../line-splitter.js';
@@ -52,9 +54,59 @@ const STOP_STEPS: readonly [NodeJS.Signals, number][] = [
   ['SIGKILL', 500],
 ];
 
-/** bpftrace, through setpriv when its bounding set is to be narrowed (which needs CAP_SETPCAP). */
-export function bpftraceCommand(bpftrace: string, args: string[], boundTo?: readonly CapName[]): [string, string[]] {
-  return boundTo ? ['setpriv', [`--bounding-set=${boundingArg(boundTo)}`, '--', bpftrace, ...args]] : [bpftrace, args];
+/**
+ * The stdout buffer bpftrace gets when fully buffered. glibc sizes it by the pipe's block, 4 KiB, so
+ * the journal's lines were still written (and woke the metrics process) every 4 KiB between reads.
+ * With this much, they wait for the read's print(), which flushes: one burst a read. A read and a
+ * second of journal at 1,000 blocks/s are about 45 kB; more than this is written when it fills.
+ */
+export const STDOUT_BUFFER_BYTES = 1 << 20;
+
+/** The executable `name` runs (a path as it is, a bare name looked up on PATH), or null if there is none. */
+export function executable(name: string): string | null {
+  const runnable = (path: string) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes('/')) return runnable(name) ? name : null;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir.startsWith('/') && runnable(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+let stdbufFound: string | null | undefined;
+
+/**
+ * coreutils' stdbuf, or null: it preloads a library that sets stdout's buffer before bpftrace's main
+ * runs, and bpftrace's -B full keeps that buffer (glibc's setvbuf without a buffer of its own keeps
+ * the one the stream has). Without it, or for a static bpftrace, the buffer stays 4 KiB.
+ */
+function stdbuf(): string | null {
+  if (stdbufFound === undefined) stdbufFound = executable('stdbuf');
+  return stdbufFound;
+}
+
+/**
+ * bpftrace, through stdbuf when fully buffered and stdbuf is there (STDOUT_BUFFER_BYTES), and through
+ * setpriv when its bounding set is to be narrowed (which needs CAP_SETPCAP). Each execs the next, so
+ * the process is bpftrace's from its start: the cost metrics and the probe statistics follow its PID.
+ */
+export function bpftraceCommand(
+  bpftrace: string,
+  args: string[],
+  boundTo?: readonly CapName[],
+  buffering: OutputBuffering = 'line',
+): [string, string[]] {
+  // A bpftrace that is not there is left to fail as itself, with the agent's own message for it.
+  const wrap = buffering === 'full' && executable(bpftrace) !== null ? stdbuf() : null;
+  const command = wrap ? [wrap, `--output=${STDOUT_BUFFER_BYTES}`, bpftrace, ...args] : [bpftrace, ...args];
+  if (boundTo) command.unshift('setpriv', `--bounding-set=${boundingArg(boundTo)}`, '--');
+  return [command[0] as string, command.slice(1)];
 }
 
 /** Only what bpftrace needs from our environment: no secret of the agent's reaches it. */
@@ -76,7 +128,7 @@ export class BpftraceProcess {
     // --no-warnings: the generated program's string compares draw an address-space warning that
     // says nothing an operator can act on; errors still arrive.
     const args = ['-B', spec.buffering, '-q', '--no-warnings', '-p', String(spec.pid), '-e', spec.program, spec.binary];
-    const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo);
+    const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo, spec.buffering);
     const child = spawn(command, argv, {
       stdio: ['ignore', spec.stdout, 'pipe'],
       env: bpftraceEnv({

@@ -41,6 +41,12 @@ ebpfTest(
       assert.equal(b?.uid, 0, 'bpftrace runs as root, which 0.17 insists on');
       assert.equal(b?.capBnd, only, `bpftrace bounding set ${b?.capBnd.toString(16)}`);
       assert.equal(b?.capEff, only, `bpftrace effective set ${b?.capEff.toString(16)}`);
+      // Started through setpriv and stdbuf, each exec'ing the next: the stdout buffer set before its main.
+      assert.match(
+        readFileSync(`/proc/${bpftrace.pid}/maps`, 'latin1'),
+        /libstdbuf/,
+        'bpftrace has stdbuf set its buffer',
+      );
       assert.match(agent.output, /Metrics side runs as [\w-]+ \(uid \d+\), pid \d+/);
 
       await sim.waitDone();
