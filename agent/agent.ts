@@ -79,7 +79,7 @@ export class Agent {
     } else {
       // Loaded only here: the supervisor of a separated agent never loads the decoding and recording code.
       const { Pipeline } = await import('./pipeline.js');
-      side = await Pipeline.start(config, security, binary, log);
+      side = await Pipeline.start(config, security, binary, { supervisor: process.pid }, log);
     }
     const supervisor = new Supervisor(
       {
@@ -102,9 +102,9 @@ export class Agent {
     );
     side.onReady = (attempt) => supervisor.ready(attempt);
     const bpfStats = config.probeStats ? enableBpfStats(log) : undefined;
+    // The metrics side samples what the processes cost; this watch only what it cannot see.
     const cost = new CostWatch(
       {
-        // With --user root the metrics side runs in this process: its cost is the supervisor's.
         pids: () => ({
           supervisor: process.pid,
           metrics: side instanceof WorkerHandle ? side.pid : undefined,
@@ -117,6 +117,10 @@ export class Agent {
       { intervalMs: config.mapReadIntervalSeconds * 1000, probeStats: bpfStats !== undefined },
     );
     side.onRead = () => cost.busy();
+    side.onUnseen = (names) => {
+      log.info(`/proc hides ${names.join(' and ')} from the metrics process: the supervisor samples their cost`);
+      cost.watch(names);
+    };
     cost.start();
     const rpcAccess = rpcSelected(config.packs)
       ? new RpcAccess(config, (e) => side.rpc(e), log, config.rpcIntervalSeconds * 1000)

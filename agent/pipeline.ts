@@ -8,6 +8,7 @@
 
 import type { Server } from 'node:http';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { AgentProcess } from '../probes/metrics.js';
 import { rpcSelected, tracepointPacks } from '../probes/packs.js';
 import type { Security, TlsMaterial } from './config/security.js';
 import { type AgentConfig, journalOn } from './config/settings.js';
@@ -33,11 +34,18 @@ import type { RpcEndpoint } from './rpc/endpoint.js';
 import { RpcPoller } from './rpc/poller.js';
 import { logSecurity } from './security-log.js';
 import type { AttachStatus, CostSample, Downstream, SourceError } from './source/downstream.js';
+import { canSee, ProcessCost } from './source/process-cost.js';
 import { VERSION } from './version.js';
 
 export interface PipelineUrls {
   metrics: string;
   health: string;
+}
+
+/** The agent's processes other than bpftrace: the supervisor, and the metrics process where it is another. */
+export interface OwnPids {
+  supervisor: number;
+  metrics?: number;
 }
 
 export class Pipeline implements Downstream {
@@ -48,11 +56,17 @@ export class Pipeline implements Downstream {
   private journal?: Journal;
   private skipLog?: SkipLog;
   private rpcPoller?: RpcPoller;
+  private processCost?: ProcessCost;
+  private bpftracePid?: number;
+  /** Processes whose /proc entries this process cannot read (hidepid): the supervisor samples those. */
+  unseen: AgentProcess[] = [];
   readonly ingest: Ingest;
   /** Called when bpftrace says every probe of this attempt is attached. */
   onReady: (attempt: number) => void = () => {};
   /** Called when a read of the in-kernel maps has been applied. */
   onRead: () => void = () => {};
+  /** In this process (--user root) every process is seen: never called. */
+  onUnseen: (processes: readonly AgentProcess[]) => void = () => {};
 
   private constructor(
     private readonly provider: MeterProvider,
@@ -67,9 +81,16 @@ export class Pipeline implements Downstream {
   }
 
   /** Creates the instruments and starts the endpoints; throws (after cleaning up) if one cannot start. */
-  static async start(config: AgentConfig, security: Security, bitcoindPath: string, log: Logger): Promise<Pipeline> {
+  static async start(
+    config: AgentConfig,
+    security: Security,
+    bitcoindPath: string,
+    own: OwnPids,
+    log: Logger,
+  ): Promise<Pipeline> {
     const store = new MetricStore(config.nodeName);
-    const producer = new StoreProducer(store, VERSION);
+    let sampleCost = () => {};
+    const producer = new StoreProducer(store, VERSION, () => sampleCost());
     const reader = createPullReader(producer);
     let countOtlpFailure = () => {};
     const otlp = otlpOptions(config);
@@ -97,6 +118,8 @@ export class Pipeline implements Downstream {
     );
     countOtlpFailure = () => recorder.error('otlp_export');
     const pipeline = new Pipeline(provider, store, recorder, log, config);
+    pipeline.watchCost(own);
+    sampleCost = () => pipeline.sampleCost();
     if (rpcSelected(config.packs))
       pipeline.rpcPoller = new RpcPoller(config.rpcIntervalSeconds * 1000, new NodeStateRecorder(store), log);
     const exposition = new Exposition(reader);
@@ -127,6 +150,22 @@ export class Pipeline implements Downstream {
     logSecurity(config, security, log);
     if (otlp) log.info(`OTLP push: ${otlp.protocol} to ${redactUrl(otlp.endpoint)} every ${otlp.intervalSeconds}s`);
     return pipeline;
+  }
+
+  /**
+   * Every process the agent runs, sampled here when a scrape or an export collects: exact at each
+   * scrape, and no process wakes for it between scrapes. A supervisor this process cannot see (another
+   * user's process under hidepid) is sampled there, with bpftrace, and sent over IPC.
+   */
+  private watchCost(own: OwnPids): void {
+    const names: AgentProcess[] = ['supervisor', 'bpftrace'];
+    if (own.metrics !== undefined && !canSee(own.supervisor)) this.unseen = names.splice(0);
+    if (own.metrics !== undefined) names.push('metrics');
+    this.processCost = new ProcessCost(() => ({ ...own, bpftrace: this.bpftracePid }), names);
+  }
+
+  private sampleCost(): void {
+    if (this.processCost) recordCost(this.store, this.processCost.sample());
   }
 
   /** The journal fed by the ingest loop; its skipped blocks logged as the kernel counts them. */
@@ -165,6 +204,7 @@ export class Pipeline implements Downstream {
 
   status(status: AttachStatus): void {
     this.health = status;
+    this.bpftracePid = status.attached ? status.bpftracePid : undefined;
     this.recorder.setProbesAttached(status.probes);
     if (status.build) {
       this.recorder.setBuild(status.build);
@@ -204,6 +244,7 @@ export class Pipeline implements Downstream {
       this.status({ attached: false, probes: 0, reason: 'shutting down' });
       await Promise.all([this.metricsServer?.close(), this.healthServer && close(this.healthServer)]);
       this.skipLog?.stop();
+      this.processCost?.close();
       await this.journal?.stop();
       // The final OTLP push gets a moment, not the whole export timeout: shutdown must stay under 5 s.
       const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());

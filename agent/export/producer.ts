@@ -25,12 +25,15 @@ import type { MetricStore } from '../record/store.js';
 export class StoreProducer implements MetricProducer {
   private readonly start: HrTime = millisToHrTime(Date.now());
 
+  /** `beforeCollect` brings what is sampled rather than counted (what watching costs) up to now. */
   constructor(
     private readonly store: MetricStore,
     private readonly version: string,
+    private readonly beforeCollect: () => void = () => {},
   ) {}
 
   async collect(): Promise<CollectionResult> {
+    this.beforeCollect();
     const now = millisToHrTime(Date.now());
     const metrics: MetricData[] = [];
     for (const key of Object.keys(METRICS) as MetricKey[]) {

@@ -1,4 +1,6 @@
 /** The messages between the root supervisor and the unprivileged metrics process (over Node IPC). */
+
+import type { AgentProcess } from '../../probes/metrics.js';
 import type { Security, TlsMaterial } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import type { PipelineUrls } from '../pipeline.js';
@@ -18,5 +20,7 @@ export type FromWorker =
   | { t: 'listening'; urls: PipelineUrls }
   | { t: 'fatal'; message: string; usage: boolean }
   | { t: 'ready'; attempt: number }
-  /** A read of the maps was applied: the supervisor samples what watching costs with it. */
-  | { t: 'read' };
+  /** A read of the maps was applied: sent only while the supervisor samples cost (cost-watch.ts). */
+  | { t: 'read' }
+  /** /proc hides these processes from the metrics process: the supervisor samples their cost. */
+  | { t: 'unseen'; processes: AgentProcess[] };

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import type { AgentProcess } from '../../probes/metrics.js';
 import type { Security, TlsMaterial } from '../config/security.js';
 import type { AgentConfig } from '../config/settings.js';
 import { LineSplitter } from '../line-splitter.js';
@@ -37,6 +38,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 export class WorkerHandle implements Downstream {
   onReady: (attempt: number) => void = () => {};
   onRead: () => void = () => {};
+  onUnseen: (processes: readonly AgentProcess[]) => void = () => {};
   /** The metrics process ended without being asked to. */
   onCrash: (why: string) => void = () => {};
   private stopping = false;
@@ -131,6 +133,10 @@ export class WorkerHandle implements Downstream {
     }
     if (m.t === 'read') {
       this.onRead();
+      return;
+    }
+    if (m.t === 'unseen') {
+      this.onUnseen(m.processes);
       return;
     }
     const w = this.waiters.shift();

@@ -43,12 +43,22 @@ function handle(msg: ToWorker): void {
       const log = new ConsoleLogger(msg.config.logLevel);
       // The supervisor read the password and TLS files as root; checking and using them happens here.
       Promise.resolve()
-        .then(() => Pipeline.start(msg.config, msg.security, msg.bitcoindPath, log))
+        .then(() =>
+          Pipeline.start(
+            msg.config,
+            msg.security,
+            msg.bitcoindPath,
+            { supervisor: process.ppid, metrics: process.pid },
+            log,
+          ),
+        )
         .then(
           (p) => {
             pipeline = p;
             p.onReady = (attempt) => send({ t: 'ready', attempt });
-            p.onRead = () => send({ t: 'read' });
+            // Reads matter to the supervisor only while it samples cost (cost-watch.ts); otherwise it sleeps.
+            if (msg.config.probeStats || p.unseen.length > 0) p.onRead = () => send({ t: 'read' });
+            if (p.unseen.length > 0) send({ t: 'unseen', processes: p.unseen });
             for (const m of early.splice(0)) handle(m);
             for (const chunk of pending.splice(0)) p.write(chunk);
             send({ t: 'listening', urls: p.urls });

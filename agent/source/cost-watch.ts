@@ -1,17 +1,16 @@
 /**
- * What watching costs, sampled by the supervisor, which as root and parent may read every process of
- * the agent, with each read of the maps (at most once a second) and every IDLE_COST_INTERVAL_MS while
- * nothing is read. Sampling on a fixed second tick woke two node processes every second on an idle
- * node, and that was most of what an idle agent cost. It samples CPU seconds and resident memory of
- * the supervisor, the metrics process and bpftrace, and with --probe-stats each probe's runs and run
- * time inside bitcoind. It sends increments, so the metrics side only adds, and a restarted bpftrace
- * (new PID, programs counting from 0) carries on from where the last one was last read.
+ * What watching costs, as only the root supervisor can see it: with --probe-stats each probe's runs and
+ * run time inside bitcoind, and the CPU and memory of the supervisor and bpftrace where /proc hides
+ * them from the metrics process (hidepid), which otherwise samples every process itself (ProcessCost,
+ * at each scrape). Sampled with each read of the maps (at most once a second) and every
+ * IDLE_COST_INTERVAL_MS while nothing is read; with nothing to sample it sets no timer and asks for no
+ * reads, so a default agent's supervisor sleeps while events flow. Increments, as ProcessCost sends.
  */
 import type { AgentProcess } from '../../probes/metrics.js';
 import type { Logger } from '../log.js';
 import type { CostSample } from './downstream.js';
 import { LayoutMismatch, type ProbeRuns, ProbeStatsReader, type ProgramSlot } from './probe-stats.js';
-import { ProcessStatsReader } from './process-stats.js';
+import { type AgentPids, ProcessCost } from './process-cost.js';
 
 /** The running bpftrace once its probes are attached, and which probe each of its programs is. */
 export interface BpftraceRun {
@@ -21,7 +20,7 @@ export interface BpftraceRun {
 
 export interface CostSources {
   /** The PID of each process of the agent now; a process not running is left out. */
-  pids(): Partial<Record<AgentProcess, number>>;
+  pids(): AgentPids;
   /** Undefined while bpftrace is not attached. */
   attached(): BpftraceRun | undefined;
 }
@@ -31,8 +30,7 @@ export const MIN_COST_INTERVAL_MS = 1000;
 export const IDLE_COST_INTERVAL_MS = 10_000;
 
 export class CostWatch {
-  private readonly cpu = new Map<AgentProcess, { pid: number; seconds: number }>();
-  private readonly stats = new Map<AgentProcess, ProcessStatsReader>();
+  private processes?: ProcessCost;
   private reader?: ProbeStatsReader;
   private runs = new Map<string, ProbeRuns>();
   private warned?: ProbeStatsReader;
@@ -48,7 +46,20 @@ export class CostWatch {
   ) {}
 
   start(): void {
+    if (this.active) this.tick();
+  }
+
+  /** The metrics process cannot read these processes' /proc entries: sampled here from now on. */
+  watch(names: readonly AgentProcess[]): void {
+    if (this.stopped || names.length === 0) return;
+    this.processes?.close();
+    this.processes = new ProcessCost(() => this.sources.pids(), names);
     this.tick();
+  }
+
+  /** Whether there is anything to sample here: reads and the idle tick matter only then. */
+  get active(): boolean {
+    return this.options.probeStats || this.processes !== undefined;
   }
 
   /**
@@ -56,14 +67,14 @@ export class CostWatch {
    * flow. Reads come once a read interval at most; half of it is the floor that still lets each one in.
    */
   busy(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.active) return;
     if (performance.now() - this.lastMs >= Math.max(this.options.intervalMs, MIN_COST_INTERVAL_MS) / 2) this.tick();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const r of this.stats.values()) r.close();
+    this.processes?.close();
     this.reader?.close();
   }
 
@@ -76,37 +87,11 @@ export class CostWatch {
     this.timer.unref();
   }
 
-  /** One sample: increments since the previous one (everything since its start for a process seen first). */
+  /** One sample: increments since the previous one. */
   sample(): CostSample {
-    const sample: CostSample = { cpuSeconds: {}, residentBytes: {} };
-    const pids = this.sources.pids();
-    for (const name of ['supervisor', 'metrics', 'bpftrace'] as const) {
-      const pid = pids[name];
-      const stats = pid === undefined ? undefined : this.statsOf(name, pid).read();
-      if (pid === undefined || !stats) {
-        // Only bpftrace comes and goes; its memory while detached is none.
-        if (name === 'bpftrace') sample.residentBytes[name] = 0;
-        continue;
-      }
-      const last = this.cpu.get(name);
-      const before = last && last.pid === pid ? last.seconds : 0;
-      sample.cpuSeconds[name] = Math.max(0, stats.cpuSeconds - before);
-      sample.residentBytes[name] = stats.residentBytes;
-      this.cpu.set(name, { pid, seconds: stats.cpuSeconds });
-    }
+    const sample: CostSample = this.processes?.sample() ?? { cpuSeconds: {}, residentBytes: {} };
     if (this.options.probeStats) sample.probes = this.probes();
     return sample;
-  }
-
-  /** The reader of a process's stat file, a new one when the process is another. */
-  private statsOf(name: AgentProcess, pid: number): ProcessStatsReader {
-    let reader = this.stats.get(name);
-    if (reader?.pid !== pid) {
-      reader?.close();
-      reader = new ProcessStatsReader(pid);
-      this.stats.set(name, reader);
-    }
-    return reader;
   }
 
   private probes(): CostSample['probes'] {

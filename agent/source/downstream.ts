@@ -18,9 +18,11 @@ export interface AttachStatus {
   build?: BuildInfo;
   /** With each attachment: probes refused because their notes disagree with the catalogue. */
   refused?: number;
+  /** With each attachment: the PID of the bpftrace attached, whose cost the metrics process samples. */
+  bpftracePid?: number;
 }
 
-/** What watching costs, since the previous sample: read by the supervisor, which may read every process. */
+/** What watching costs, since the previous sample (agent/source/process-cost.ts, agent/source/cost-watch.ts). */
 export interface CostSample {
   /** CPU seconds each of the agent's processes used since the previous sample. */
   cpuSeconds: Partial<Record<AgentProcess, number>>;
@@ -48,4 +50,6 @@ export interface Downstream {
   onReady: (attempt: number) => void;
   /** Set by the agent: a read of the in-kernel maps reached the pipeline (the agent is busy). */
   onRead: () => void;
+  /** Set by the agent: the metrics process cannot read these processes in /proc; the supervisor samples them. */
+  onUnseen: (processes: readonly AgentProcess[]) => void;
 }

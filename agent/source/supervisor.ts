@@ -264,6 +264,7 @@ export class Supervisor {
       reason: 'attached',
       build,
       refused: selection.refused.length,
+      bpftracePid: proc.pid,
     });
     this.attachedAt = Date.now();
   }

@@ -1,14 +1,15 @@
 /**
  * What watching costs, for real: with --probe-stats the kernel's run count of each probe equals what
  * the simulator fired (which also proves which program is which probe), the sysctl goes back to what
- * it was when the agent stops; the process metrics agree with /proc within a read interval.
+ * it was when the agent stops; the process metrics agree with /proc at each scrape, and where /proc
+ * hides root's processes from the metrics process, within a read interval.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { BPF_STATS_SYSCTL } from '../../agent/source/bpf-stats.js';
 import { parseStat } from '../../agent/source/process-stats.js';
 import { PACKS, selectedTracepoints } from '../../probes/catalogue.js';
-import { AgentProc, eventually } from '../helpers/agent.js';
+import { AgentProc, CLI, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
 import { parseExposition, sample, samplesOf } from '../helpers/exposition.js';
 import { buildSim, Sim } from '../helpers/sim.js';
@@ -111,38 +112,70 @@ function proc(pid: number) {
   return stats;
 }
 
-ebpfTest('the process metrics agree with /proc within a read interval', async () => {
+/** Three scrapes, each showing every process's CPU between /proc before it and /proc after it. */
+async function agreesWithProc(agent: AgentProc): Promise<void> {
+  const pids = agentPids(agent);
+  // Until a sample has seen the attached bpftrace.
+  await new Promise((r) => setTimeout(r, 2500));
+  for (let round = 0; round < 3; round++) {
+    const earlier = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, proc(pid)]));
+    // A read comes every second: a sample the supervisor takes with it (hidepid) is newer than `earlier`.
+    await new Promise((r) => setTimeout(r, 1300));
+    const e = parseExposition(await agent.metrics());
+    for (const [name, pid] of Object.entries(pids)) {
+      const now = proc(pid);
+      const cpu = sample(e, 'fibre_exporter_process_cpu_seconds_total', { process: name }) ?? -1;
+      const was = earlier[name] as { cpuSeconds: number; residentBytes: number };
+      // The agent adds increments of 1/100 s as floats: allow their rounding.
+      assert.ok(
+        cpu >= was.cpuSeconds - 1e-6 && cpu <= now.cpuSeconds + 1e-6,
+        `${name} CPU ${cpu} outside [${was.cpuSeconds}, ${now.cpuSeconds}]`,
+      );
+      const rss = sample(e, 'fibre_exporter_process_resident_memory_bytes', { process: name }) ?? -1;
+      const low = Math.min(was.residentBytes, now.residentBytes);
+      const high = Math.max(was.residentBytes, now.residentBytes);
+      assert.ok(rss >= low * 0.9 && rss <= high * 1.1, `${name} resident ${rss} outside [${low}, ${high}] ±10%`);
+    }
+  }
+}
+
+ebpfTest('the process metrics agree with /proc at each scrape', async () => {
   const bin = buildSim('full');
   const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-s', '3']);
   const agent = await AgentProc.start(['-b', bin]);
   try {
     await agent.waitFor(/Waiting for events/);
-    const pids = agentPids(agent);
-    // Until a sample has seen the attached bpftrace.
-    await new Promise((r) => setTimeout(r, 2500));
-    for (let round = 0; round < 3; round++) {
-      const earlier = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, proc(pid)]));
-      // A sample is taken every second: the one the scrape shows was taken after `earlier`.
-      await new Promise((r) => setTimeout(r, 1300));
-      const e = parseExposition(await agent.metrics());
-      for (const [name, pid] of Object.entries(pids)) {
-        const now = proc(pid);
-        const cpu = sample(e, 'fibre_exporter_process_cpu_seconds_total', { process: name }) ?? -1;
-        const was = earlier[name] as { cpuSeconds: number; residentBytes: number };
-        // The agent adds increments of 1/100 s as floats: allow their rounding.
-        assert.ok(
-          cpu >= was.cpuSeconds - 1e-6 && cpu <= now.cpuSeconds + 1e-6,
-          `${name} CPU ${cpu} outside [${was.cpuSeconds}, ${now.cpuSeconds}]`,
-        );
-        const rss = sample(e, 'fibre_exporter_process_resident_memory_bytes', { process: name }) ?? -1;
-        const low = Math.min(was.residentBytes, now.residentBytes);
-        const high = Math.max(was.residentBytes, now.residentBytes);
-        assert.ok(rss >= low * 0.9 && rss <= high * 1.1, `${name} resident ${rss} outside [${low}, ${high}] ±10%`);
-      }
-    }
+    await agreesWithProc(agent);
+    assert.doesNotMatch(agent.output, /proc hides/);
     // Without --probe-stats, no probe series.
     const e = parseExposition(await agent.metrics());
     assert.deepEqual(samplesOf(e, 'fibre_exporter_probe_runs_total'), []);
+  } finally {
+    await agent.stop();
+    await sim.stop();
+  }
+});
+
+ebpfTest('where /proc hides the root processes (hidepid), the supervisor samples itself and bpftrace', async () => {
+  const bin = buildSim('full');
+  const sim = await Sim.start(bin, ['-n', '0', '-r', '20', '-w', '60', '-s', '3']);
+  // The agent in a mount namespace of its own, with a /proc that shows each user only its processes.
+  const hidden = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount -t proc -o hidepid=invisible proc /proc && exec "$0" "$@"',
+    process.execPath,
+    CLI,
+  ];
+  const agent = await AgentProc.start(['-b', bin, '-p', String(sim.pid)], {}, [], hidden);
+  try {
+    await agent.waitFor(/Waiting for events/);
+    await agent.waitFor(/proc hides supervisor and bpftrace from the metrics process/);
+    await agreesWithProc(agent);
   } finally {
     await agent.stop();
     await sim.stop();

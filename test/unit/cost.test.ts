@@ -5,10 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { ConsoleLogger } from '../../agent/log.js';
 import { BpfStats, BpfStatsError } from '../../agent/source/bpf-stats.js';
-import { CostWatch } from '../../agent/source/cost-watch.js';
 import { loadOrder, parseProgInfo } from '../../agent/source/probe-stats.js';
+import { canSee, ProcessCost } from '../../agent/source/process-cost.js';
 import { parseStat, readUnits } from '../../agent/source/process-stats.js';
 
 test('parseStat: utime + stime over clock ticks, rss in pages, a command name with spaces and parentheses', () => {
@@ -51,16 +50,12 @@ test('loadOrder: one program per site, the last block first; a second block of a
   );
 });
 
-test('CostWatch: increments per process, a new bpftrace PID counted from its start, 0 memory while detached', () => {
+test('ProcessCost: increments per process, a new bpftrace PID counted from its start, 0 memory while detached', () => {
   const pids: Record<string, number | undefined> = { supervisor: process.pid, bpftrace: process.pid };
-  const watch = new CostWatch({ pids: () => pids, attached: () => undefined }, () => {}, new ConsoleLogger('ERROR'), {
-    intervalMs: 1000,
-    probeStats: true,
-  });
+  const watch = new ProcessCost(() => pids);
   const first = watch.sample();
   assert.ok((first.cpuSeconds.supervisor ?? 0) > 0, 'first sample: everything since the process started');
   assert.ok((first.residentBytes.supervisor ?? 0) > 10_000_000);
-  assert.equal(first.probes, undefined, 'nothing attached: no probe figures');
   const second = watch.sample();
   assert.ok((second.cpuSeconds.supervisor ?? 1) < (first.cpuSeconds.supervisor ?? 0), 'then only the increment');
   pids.bpftrace = undefined;
@@ -68,6 +63,17 @@ test('CostWatch: increments per process, a new bpftrace PID counted from its sta
   assert.equal(detached.residentBytes.bpftrace, 0);
   assert.equal(detached.cpuSeconds.bpftrace, undefined);
   assert.equal(detached.cpuSeconds.metrics, undefined, 'no metrics process (--user root): no series');
+  watch.close();
+});
+
+test('ProcessCost samples only the processes it is given; canSee tells a readable process from a gone one', () => {
+  const watch = new ProcessCost(() => ({ supervisor: process.pid, metrics: process.pid }), ['metrics']);
+  const sample = watch.sample();
+  assert.deepEqual(Object.keys(sample.cpuSeconds), ['metrics']);
+  assert.deepEqual(Object.keys(sample.residentBytes), ['metrics'], 'no bpftrace entry when bpftrace is not its own');
+  watch.close();
+  assert.equal(canSee(process.pid), true);
+  assert.equal(canSee(2 ** 22 + 1), false, 'beyond pid_max: no such process');
 });
 
 test('BpfStats: turns the statistics on, puts back what it found, and says why when it cannot', () => {

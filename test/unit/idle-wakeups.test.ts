@@ -1,7 +1,8 @@
 /**
  * An idle agent wakes as little as it can: what an idle node costs is mostly how often its processes
- * wake. The journal arms its flush timer only while a block is open; the cost watch samples with each
- * read and otherwise once every IDLE_COST_INTERVAL_MS.
+ * wake. The journal arms its flush timer only while a block is open; the supervisor's cost watch, with
+ * nothing to sample (the metrics process samples at each scrape), sets no timer at all, and otherwise
+ * samples with each read and once every IDLE_COST_INTERVAL_MS.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { Journal } from '../../agent/journal/journal.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { ConsoleLogger } from '../../agent/log.js';
 import { CostWatch, IDLE_COST_INTERVAL_MS } from '../../agent/source/cost-watch.js';
+import type { CostSample } from '../../agent/source/downstream.js';
 import { TRACEPOINTS } from '../../probes/catalogue.js';
 
 const connected = TRACEPOINTS.find((t) => t.probe === 'validation:block_connected');
@@ -69,28 +71,60 @@ test('the journal sets no timer while no block is open, one while one is, and no
 
 test('the cost watch samples once at start, then every IDLE_COST_INTERVAL_MS while nothing is read', () => {
   mock.timers.enable({ apis: ['setTimeout'] });
-  let samples = 0;
+  const samples: CostSample[] = [];
   const watch = new CostWatch(
     { pids: () => ({ supervisor: process.pid }), attached: () => undefined },
-    () => samples++,
+    (s) => samples.push(s),
+    new ConsoleLogger('ERROR'),
+    { intervalMs: 1000, probeStats: true },
+  );
+  try {
+    watch.start();
+    assert.equal(samples.length, 1);
+    assert.equal(samples[0]?.probes, undefined, 'nothing attached: no probe figures');
+    assert.deepEqual(samples[0]?.cpuSeconds, {}, 'processes are sampled by the metrics process');
+    // A read just after a sample adds nothing: reads come once a read interval at most.
+    watch.busy();
+    assert.equal(samples.length, 1);
+    mock.timers.tick(IDLE_COST_INTERVAL_MS - 1);
+    assert.equal(samples.length, 1, 'no sample on a second tick while idle');
+    mock.timers.tick(1);
+    assert.equal(samples.length, 2);
+    mock.timers.tick(IDLE_COST_INTERVAL_MS);
+    assert.equal(samples.length, 3);
+    watch.stop();
+    mock.timers.tick(10 * IDLE_COST_INTERVAL_MS);
+    assert.equal(samples.length, 3, 'none after stop');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('with nothing to sample the cost watch sets no timer; processes /proc hides from the metrics process start it', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const samples: CostSample[] = [];
+  const watch = new CostWatch(
+    { pids: () => ({ supervisor: process.pid, metrics: process.pid }), attached: () => undefined },
+    (s) => samples.push(s),
     new ConsoleLogger('ERROR'),
     { intervalMs: 1000, probeStats: false },
   );
   try {
     watch.start();
-    assert.equal(samples, 1);
-    // A read just after a sample adds nothing: reads come once a read interval at most.
     watch.busy();
-    assert.equal(samples, 1);
-    mock.timers.tick(IDLE_COST_INTERVAL_MS - 1);
-    assert.equal(samples, 1, 'no sample on a second tick while idle');
-    mock.timers.tick(1);
-    assert.equal(samples, 2);
-    mock.timers.tick(IDLE_COST_INTERVAL_MS);
-    assert.equal(samples, 3);
-    watch.stop();
     mock.timers.tick(10 * IDLE_COST_INTERVAL_MS);
-    assert.equal(samples, 3, 'none after stop');
+    assert.equal(samples.length, 0, 'no sample, no timer');
+    watch.watch(['supervisor', 'bpftrace']);
+    assert.equal(samples.length, 1);
+    assert.deepEqual(
+      Object.keys(samples[0]?.cpuSeconds ?? {}),
+      ['supervisor'],
+      'the supervisor, not the metrics process',
+    );
+    assert.equal(samples[0]?.residentBytes.bpftrace, 0, 'bpftrace not running');
+    mock.timers.tick(IDLE_COST_INTERVAL_MS);
+    assert.equal(samples.length, 2);
+    watch.stop();
   } finally {
     mock.timers.reset();
   }
