@@ -178,6 +178,11 @@ export class Pipeline implements Downstream {
     const { journal, skipLog } = await startJournal(config, store, otlp, this.recorder, log);
     this.journal = journal;
     this.ingest.onEvent = (t, e, ns) => journal.event(t, e, ns);
+    const readIntervalMs = 1000 * config.mapReadIntervalSeconds;
+    this.ingest.onRead = () => {
+      journal.read(readIntervalMs);
+      this.onRead();
+    };
     this.skipLog = skipLog;
     this.recorder.onJournalSkipped = (total) => skipLog.total(total);
   }

@@ -1,8 +1,9 @@
 /**
  * The per-block journal in the metrics process: events in (from the ingest loop), records out to the
  * store, the log (slow blocks at WARNING, slow-log.ts), fibre_slow_blocks_total, the webhook and OTLP
- * logs. Nothing here may stall the ingest loop: writes are batched on a timer, alerts and log exports
- * run in the background, and a failing store is logged and counted rather than thrown.
+ * logs. Nothing here may stall the ingest loop: writes are batched (with each read of the maps, or on a
+ * timer when no read comes), alerts and log exports run in the background, and a failing store is
+ * logged and counted rather than thrown.
  */
 import type { Tracepoint } from '../../probes/catalogue.js';
 import type { EventFields } from '../decode/decoder.js';
@@ -33,12 +34,19 @@ export interface JournalSinks {
 
 /**
  * Wall-clock time (ms) of a CLOCK_MONOTONIC instant in ns: the kernel's nsecs and Node's hrtime read
- * the same clock, so the distance to now on one is the distance on the other.
+ * the same clock, so the distance to now on one is the distance on the other. The two clocks' offset
+ * is read once for the lines of one read (they come together), not once per line.
  */
 export function wallClockMs(ns: number, nowMs: number): number {
-  const [s, n] = process.hrtime();
-  return nowMs - (s * 1e9 + n - ns) / 1e6;
+  if (nowMs !== offsetAt) {
+    offsetAt = nowMs;
+    offsetMs = nowMs - Number(process.hrtime.bigint()) / 1e6;
+  }
+  return offsetMs + ns / 1e6;
 }
+
+let offsetAt = Number.NaN;
+let offsetMs = 0;
 
 export class Journal {
   private readonly assembler: Assembler;
@@ -71,13 +79,27 @@ export class Journal {
     this.arm();
   }
 
-  private arm(): void {
+  /**
+   * A read of the maps was applied. bpftrace's lines come with the reads (its output is flushed by
+   * them), so the records due are written now, while the process is awake anyway, and the timer is put
+   * off past the next read: while reads come the journal never wakes the process on its own (a wake
+   * of its own cost about as much as the writing, measured in docs/performance.md).
+   */
+  read(readIntervalMs: number): void {
+    if (this.stopped) return;
+    this.flush(false);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.arm(2 * readIntervalMs);
+  }
+
+  private arm(delayMs = this.options.flushEveryMs ?? 1000): void {
     if (this.timer || this.stopped || (this.assembler.size === 0 && this.done.length === 0)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush(false);
       this.arm();
-    }, this.options.flushEveryMs ?? 1000);
+    }, delayMs);
     this.timer.unref();
   }
 

@@ -9,8 +9,12 @@
  * while a burst of blocks (initial sync) arrives.
  */
 import Database from 'better-sqlite3';
+import { JOURNAL_FIELD_NAMES } from '../../probes/journal-fields.js';
 import { sqliteBinding } from '../runtime.js';
 import type { AlertAttempt, BlockRecord } from './record.js';
+
+/** What a row's JSON holds: the record's fields in their order, without the alerts (kept in their own table). */
+const STORED_FIELDS: string[] = [...JOURNAL_FIELD_NAMES];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS blocks (
@@ -83,8 +87,9 @@ export class JournalStore {
     const { update, insert, trim } = this.writes;
     this.db.transaction(() => {
       for (const r of records) {
-        const { alerts: _alerts, ...stored } = r;
-        const row = [r.height, Date.parse(r.first_seen), r.slow, JSON.stringify(stored), r.hash];
+        // The field list leaves the alerts out without a copy of the record (a copy per record was
+        // a fifth of what the journal allocated).
+        const row = [r.height, Date.parse(r.first_seen), r.slow, JSON.stringify(r, STORED_FIELDS), r.hash];
         // Update first, insert only a new block: ids then stay consecutive, so the trim below is exact.
         if (update.run(...row).changes === 0) insert.run(...row);
       }

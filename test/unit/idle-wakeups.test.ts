@@ -18,6 +18,20 @@ import { TRACEPOINTS } from '../../probes/catalogue.js';
 
 const connected = TRACEPOINTS.find((t) => t.probe === 'validation:block_connected');
 
+/** A journal that writes 20 ms after a block is connected, its timer every 10 ms. */
+function quickJournal(store: JournalStore): Journal {
+  const thresholds = { slowReconstructionMs: 50, verySlowReconstructionMs: 100, slowConnectMs: 1000 };
+  return new Journal(
+    { keep: 10, graceMs: 20, flushEveryMs: 10, ...thresholds },
+    { store, log: new ConsoleLogger('ERROR'), slow: () => {} },
+  );
+}
+
+/** block_connected's fields for block n. */
+function blockConnected(n: number) {
+  return { hash: Buffer.alloc(32, n), height: n, tx_count: 1, inputs: 1, sigops: 1, connect_time: 1 };
+}
+
 test('the journal sets no timer while no block is open, one while one is, and none once it is written', async () => {
   assert.ok(connected);
   const dir = mkdtempSync(join(tmpdir(), 'fibre-idle-'));
@@ -34,27 +48,10 @@ test('the journal sets no timer while no block is open, one while one is, and no
     armed.push(ms ?? 0);
     return realSetInterval(fn, ms);
   }) as typeof setInterval;
-  const journal = new Journal(
-    {
-      keep: 10,
-      graceMs: 20,
-      flushEveryMs: 10,
-      slowReconstructionMs: 50,
-      verySlowReconstructionMs: 100,
-      slowConnectMs: 1000,
-    },
-    { store, log: new ConsoleLogger('ERROR'), slow: () => {} },
-  );
+  const journal = quickJournal(store);
   try {
     assert.deepEqual(armed, [], 'an idle journal has no timer');
-    journal.event(connected, {
-      hash: Buffer.alloc(32, 7),
-      height: 1,
-      tx_count: 1,
-      inputs: 1,
-      sigops: 1,
-      connect_time: 1,
-    });
+    journal.event(connected, blockConnected(7));
     assert.equal(armed.length, 1, 'an open block arms one timer');
     await new Promise((r) => realSetTimeout(r, 200));
     assert.equal(store.count(), 1, 'the block was written');
@@ -64,6 +61,31 @@ test('the journal sets no timer while no block is open, one while one is, and no
   } finally {
     globalThis.setTimeout = realSetTimeout;
     globalThis.setInterval = realSetInterval;
+    await journal.stop();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('a read writes the records due and puts the timer off past the next read: while reads come, the journal sets off no wake', async () => {
+  assert.ok(connected);
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-idle-'));
+  const store = JournalStore.open(join(dir, 'journal.sqlite'));
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const journal = quickJournal(store);
+  try {
+    journal.event(connected, blockConnected(1));
+    journal.read(1000);
+    assert.equal(store.count(), 0, 'not due yet: within its grace');
+    // The timer would have fired at 10 ms; the read put it off to two read intervals.
+    mock.timers.tick(25);
+    assert.equal(store.count(), 0, 'no write between reads');
+    journal.read(1000);
+    assert.equal(store.count(), 1, 'written by the read, past its grace');
+    journal.event(connected, blockConnected(2));
+    mock.timers.tick(2000);
+    assert.equal(store.count(), 2, 'with no read coming, the timer writes it');
+  } finally {
+    mock.timers.reset();
     await journal.stop();
     rmSync(dir, { recursive: true });
   }
