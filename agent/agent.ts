@@ -105,11 +105,8 @@ export class Agent {
     // The metrics side samples what the processes cost; this watch only what it cannot see.
     const cost = new CostWatch(
       {
-        pids: () => ({
-          supervisor: process.pid,
-          metrics: side instanceof WorkerHandle ? side.pid : undefined,
-          bpftrace: supervisor.bpftracePid,
-        }),
+        // Only root's processes: the metrics process always sees itself.
+        pids: () => ({ supervisor: process.pid, bpftrace: supervisor.bpftracePid }),
         attached: () => supervisor.attached(),
       },
       (sample) => side.cost(sample),
