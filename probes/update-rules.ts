@@ -28,7 +28,6 @@ import {
   allKeysMap,
   bytesLabelOf,
   divisorOf,
-  EPOCH_VAR,
   keyBytes,
   metricMaps,
   OUT_OF_RANGE_MAP,
@@ -44,7 +43,7 @@ export interface KernelTerms {
   arg(name: string): string;
   /** An argument's type on the traced release. */
   typeOf(name: string): ArgType;
-  /** This update's key in a map of its metric (the epoch first where counts are kept per epoch), then `extra`. */
+  /** This update's key in a map of its metric, then `extra`. */
   at(extra?: readonly string[]): string;
   /** The update's own variables: its value, a ratio's denominator, a histogram's bucket. */
   readonly value: string;
@@ -303,7 +302,7 @@ function kernelValue(update: ObserveUpdate<string> | SetUpdate<string>, k: Kerne
     const refused = rule.kernel(k, check.type);
     if (check.counted) {
       k.writes(OUT_OF_RANGE_MAP);
-      out.push(`if (${[...guards, refused].join(' && ')}) { ${OUT_OF_RANGE_MAP}[${EPOCH_VAR}] = count(); }`);
+      out.push(`if (${[...guards, refused].join(' && ')}) { ${OUT_OF_RANGE_MAP} = count(); }`);
     }
     guards.push(rule.keeps?.(k) ?? `!(${refused})`);
   }

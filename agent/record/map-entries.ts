@@ -11,7 +11,9 @@ import {
   divisorOf,
   EVENTS_MAP,
   epochKeyed,
+  epochOfMap,
   JOURNAL_SKIPPED_MAP,
+  keptPerEpoch,
   labelOrder,
   labelValues,
   metricMaps,
@@ -164,8 +166,16 @@ export class MapEntries {
     this.keyedSums.clear();
   }
 
-  /** The entry's epoch, if its map is kept per epoch, and where its value goes. */
-  private resolveEntry(map: string, key: string): Entry | null {
+  /**
+   * The entry's epoch, if its map is kept per epoch, and where its value goes. A count map is printed
+   * once per epoch (`@c_blocksSent_e1[2]`) and read here as one map keyed by the epoch first
+   * (`@c_blocksSent[1, 2]`); its name alone is no map the program prints.
+   */
+  private resolveEntry(printed: string, printedKey: string): Entry | null {
+    const kept = epochOfMap(printed);
+    if (!kept && keptPerEpoch(printed)) return null;
+    const map = kept ? kept.map : printed;
+    const key = !kept ? printedKey : printedKey === '' ? `${kept.epoch}` : `${kept.epoch}, ${printedKey}`;
     const entry = this.resolveOwnEntry(map, key);
     const all = this.allKeys.get(map);
     if (all) return entry;

@@ -3,7 +3,7 @@
  * the map key they make, and the update's rules (probes/update-rules.ts) written with them.
  */
 import type { LabelSource, Update } from '../../probes/catalogue.js';
-import { bytesLabelOf, EPOCH_VAR, epochKeyed, labelOrder, labelValues } from '../../probes/protocol.js';
+import { bytesLabelOf, labelOrder, labelValues } from '../../probes/protocol.js';
 import type { ReleaseArg, Semantics } from '../../probes/semantics.js';
 import { type KernelTerms, kernelStatements } from '../../probes/update-rules.js';
 import { type LabelVars, labelIndex } from './label-index.js';
@@ -15,6 +15,13 @@ export interface Written {
   maps: Set<string>;
 }
 
+/**
+ * The arguments a probe's counting reads: variable -> the expression reading it. They are read once,
+ * before the branch on the epoch: an argument read inside both branches let LLVM share one pointer into
+ * the probe's registers between them, which the BPF verifier refuses ("dereference of modified ctx ptr").
+ */
+export type ArgVars = Map<string, string>;
+
 /** One update of a probe, and what its statements share with the probe's others. */
 interface KernelUpdateOptions {
   probe: PresentProbe;
@@ -24,12 +31,26 @@ interface KernelUpdateOptions {
   semantics: Semantics;
   written: Written;
   labelVars: LabelVars;
+  argVars: ArgVars;
 }
 
 /** The statements of one update: its labels' indices, then the update's rules (probes/update-rules.ts). */
-export function kernelUpdate({ probe, update, index, semantics, written, labelVars }: KernelUpdateOptions): string[] {
+export function kernelUpdate({
+  probe,
+  update,
+  index,
+  semantics,
+  written,
+  labelVars,
+  argVars,
+}: KernelUpdateOptions): string[] {
   const t = probe.tracepoint;
-  const arg = (name: string) => argExpression(probe, positionOf(t, name));
+  const arg = (name: string) => {
+    const position = positionOf(t, name);
+    const variable = `$a${position}`;
+    if (!argVars.has(variable)) argVars.set(variable, argExpression(probe, position));
+    return variable;
+  };
   const pre: string[] = [];
   const keys: string[] = [];
   const bytesLabel = bytesLabelOf(update);
@@ -56,7 +77,7 @@ export function kernelUpdate({ probe, update, index, semantics, written, labelVa
     arg,
     typeOf: (name) => (probe.args[positionOf(t, name) - 1] as ReleaseArg).type,
     at: (extra = []) => {
-      const all = [...(epochKeyed(update.metric) ? [EPOCH_VAR] : []), ...keys, ...extra];
+      const all = [...keys, ...extra];
       return all.length ? `[${all.join(', ')}]` : '';
     },
     value: `$v${index}`,

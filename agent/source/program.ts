@@ -13,11 +13,13 @@ import {
   bytesLabelOf,
   DIRTY_MAP,
   EPOCH_MAP,
-  EPOCH_VAR,
   EVENTS_MAP,
+  epochMap,
+  inEpoch,
   JOURNAL_DECISION_MAP,
   JOURNAL_RING_MAP,
   JOURNAL_SKIPPED_MAP,
+  keptPerEpoch,
   lineArgs,
   printsEvents,
   printsLine,
@@ -28,7 +30,7 @@ import {
 } from '../../probes/protocol.js';
 import type { Semantics } from '../../probes/semantics.js';
 import { eventLine, journalLine } from './event-lines.js';
-import { kernelUpdate, type Written } from './kernel-update.js';
+import { type ArgVars, kernelUpdate, type Written } from './kernel-update.js';
 import type { LabelVars } from './label-index.js';
 import type { PresentProbe } from './probe-selection.js';
 
@@ -54,16 +56,23 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     const t = probe.tracepoint;
     const body: string[] = [];
     const vars: LabelVars = new Map();
+    const argVars: ArgVars = new Map();
     if (options.aggregation === 'kernel')
       t.updates.forEach((update, index) => {
-        body.push(...kernelUpdate({ probe, update, index, semantics: options.semantics, written: w, labelVars: vars }));
+        body.push(
+          ...kernelUpdate({ probe, update, index, semantics: options.semantics, written: w, labelVars: vars, argVars }),
+        );
       });
     if (options.aggregation === 'kernel') {
       // Counted here when the agent does not record the event from its line (it may still log it).
-      body.push(`  ${EVENTS_MAP}[${EPOCH_VAR}, ${probe.index}] = count();`);
+      body.push(`  ${EVENTS_MAP}[${probe.index}] = count();`);
       w.maps.add(EVENTS_MAP);
-      // Read once, before every update: all of one event's counts go to the same epoch.
-      body.unshift(`  ${EPOCH_VAR} = ${EPOCH_MAP};`);
+      // The epoch is read once, before every update: all of one event's counts go to the same epoch's
+      // maps (see READ_WORD). The branches differ only in the maps they name.
+      const counting = body.splice(0).map((l) => `  ${l}`);
+      const each = (e: 0 | 1) => inEpoch(counting.join('\n'), e);
+      const reads = [...argVars].map(([variable, expression]) => `  ${variable} = ${expression};`);
+      body.push(...reads, `  if (${EPOCH_MAP} == 0) {`, each(0), '  } else {', each(1), '  }');
     }
     if (body.length) body.push(`  ${DIRTY_MAP} = 1;`);
     const [provider, name] = t.probe.split(':');
@@ -90,10 +99,15 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
     if (body.length) parts.push(`${attach}\n{\n${body.join('\n')}\n}`);
   }
   if (w.maps.size) {
-    const prints = [...w.maps].map((m) => `print(${m});`).join(' ');
-    // The epoch at rest from here on is the one the probes wrote until now (see READ_WORD).
+    const once = [...w.maps].filter((m) => !keptPerEpoch(m));
+    const perEpoch = [...w.maps].filter(keptPerEpoch);
+    const printAll = (maps: readonly string[]) => maps.map((m) => `print(${m});`).join(' ');
+    // The epoch at rest from here on is the one the probes wrote until now: only its maps are printed.
     const flip = `$rest = ${EPOCH_MAP}; ${EPOCH_MAP} = 1 - $rest;`;
-    const read = `printf("${READ_WORD} %d\\n", $rest); ${prints} print("${READ_END_WORD}");`;
+    const resting = perEpoch.length
+      ? ` if ($rest == 0) { ${printAll(perEpoch.map((m) => epochMap(m, 0)))} } else { ${printAll(perEpoch.map((m) => epochMap(m, 1)))} }`
+      : '';
+    const read = `printf("${READ_WORD} %d\\n", $rest);${resting} ${printAll(once)} print("${READ_END_WORD}");`;
     parts.push(`interval:ms:${options.readIntervalMs} { if (${DIRTY_MAP}) { ${DIRTY_MAP} = 0; ${flip} ${read} } }`);
   }
   // The decisions are the program's own bookkeeping: not printed with the maps when bpftrace exits.

@@ -95,26 +95,27 @@ test('per event, values out of range: negative durations and times are counted, 
 test('kernel maps: each read replaces the last, whole or not at all; a new attempt keeps the previous totals, so counters never go backwards', async () => {
   const { feed, scrape } = ingestPipeline();
   const sendStart = TRACEPOINTS.findIndex((t) => t.probe === 'udp:block_send_start');
-  // Counts are keyed first by the epoch the probes wrote; a read applies only the one at rest.
+  // Counts are kept in one map per epoch; a read prints and applies the one at rest.
   feed(
     'ready 1',
     'read 0',
-    '@c_blocksSent[0]: 5',
-    `@ev[0, ${sendStart}]: 5`,
-    '@h_txPerBlock[0, 0]: 2',
-    '@h_txPerBlock[0, 3]: 1',
-    '@s_txPerBlock[0]: 81',
+    '@c_blocksSent_e0: 5',
+    `@ev_e0[${sendStart}]: 5`,
+    '@h_txPerBlock_e0[0]: 2',
+    '@h_txPerBlock_e0[3]: 1',
+    '@s_txPerBlock_e0: 81',
     'read_end',
   );
-  // Epoch 0 is written again while epoch 1 is read: its new value (6) waits for its own read.
+  // Epoch 0's maps are written while epoch 1's are read: a value of epoch 0 in this read (6, which the
+  // program does not print) waits for epoch 0's own read.
   feed(
     'read 1',
-    '@c_blocksSent[0]: 6',
-    '@c_blocksSent[1]: 2',
-    `@ev[0, ${sendStart}]: 6`,
-    `@ev[1, ${sendStart}]: 2`,
+    '@c_blocksSent_e0: 6',
+    '@c_blocksSent_e1: 2',
+    `@ev_e0[${sendStart}]: 6`,
+    `@ev_e1[${sendStart}]: 2`,
     '@g_lastHeight: 800123',
-    '@oor[1]: 2',
+    '@oor_e1: 2',
     '@dirty: 0',
   );
   let e = await scrape();
@@ -133,7 +134,7 @@ test('kernel maps: each read replaces the last, whole or not at all; a new attem
   assert.equal(sample(e, 'fibre_exporter_errors_total', { error_type: 'value_out_of_range' }), 2);
   assert.equal(sample(e, 'fibre_last_block_height', { node: 'n1' }), 800123);
   // bpftrace was killed before printing again, and a new one starts from 0.
-  feed('ready 2', 'read 0', '@c_blocksSent[0]: 1', '@h_txPerBlock[0, 0]: 1', '@s_txPerBlock[0]: 1', 'read_end');
+  feed('ready 2', 'read 0', '@c_blocksSent_e0: 1', '@h_txPerBlock_e0[0]: 1', '@s_txPerBlock_e0: 1', 'read_end');
   e = await scrape();
   assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 8);
   assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
@@ -144,14 +145,19 @@ test('kernel maps: each read replaces the last, whole or not at all; a new attem
   // bpftrace's last print as it exits has no read around it: applied as it comes.
   feed('@g_lastHeight: 800124');
   assert.equal(sample(await scrape(), 'fibre_last_block_height', { node: 'n1' }), 800124);
+  // A count map's name without its epoch is no map the program prints: nothing of it is taken.
+  feed('@c_blocksSent: 99', '@c_blocksSent[0]: 99', `@ev[0, ${sendStart}]: 99`);
+  e = await scrape();
+  assert.equal(sample(e, 'fibre_blocks_sent_total', { node: 'n1' }), 8);
+  assert.equal(sample(e, 'fibre_exporter_events_processed_total', { event_type: 'block_send_start' }), 7);
   // A read cut short by a new attempt is applied, not lost.
-  feed('read 1', '@c_blocksSent[1]: 4', 'ready 3');
+  feed('read 1', '@c_blocksSent_e1: 4', 'ready 3');
   assert.equal(sample(await scrape(), 'fibre_blocks_sent_total', { node: 'n1' }), 12);
 });
 
 test('connect time sums are nanoseconds whatever the release (the program converts older units); the kernel sum stays an exact integer', async () => {
   const ns = ingestPipeline();
-  ns.feed('ready 1', 'read 0', '@h_connectionDuration[0, 2]: 1', '@s_connectionDuration[0]: 7000000', 'read_end');
+  ns.feed('ready 1', 'read 0', '@h_connectionDuration_e0[2]: 1', '@s_connectionDuration_e0: 7000000', 'read_end');
   assert.equal(sample(await ns.scrape(), 'bitcoin_block_connection_duration_seconds_sum', { node: 'n1' }), 0.007);
 });
 
@@ -182,7 +188,7 @@ test('every counter series starts at 0 and the info gauge carries version, node 
 test('a full map: what its all-keys map counted beyond the printed entries goes to other and fibre_exporter_map_full_total', async () => {
   const { feed, scrape } = ingestPipeline();
   // 5 FIBRE deliveries, of which the kernel kept 3 under their peer: the map refused 2.
-  feed('ready 1', 'read 0', '@c_deliveries[0, 0, 1.2.3.4:8333]: 3', '@c_deliveries_all[0, 0]: 5', 'read_end');
+  feed('ready 1', 'read 0', '@c_deliveries_e0[0, 1.2.3.4:8333]: 3', '@c_deliveries_all_e0[0]: 5', 'read_end');
   let e = await scrape();
   const at = (peer: string) => sample(e, 'fibre_block_deliveries_total', { node: 'n1', mechanism: 'fibre_udp', peer });
   assert.equal(at('1.2.3.4:8333'), 3);
@@ -191,10 +197,10 @@ test('a full map: what its all-keys map counted beyond the printed entries goes 
   // The other epoch: nothing refused there; epoch 0 printed again while written is not this read's.
   feed(
     'read 1',
-    '@c_deliveries[0, 0, 1.2.3.4:8333]: 4',
-    '@c_deliveries_all[0, 0]: 9',
-    '@c_deliveries[1, 0, 5.6.7.8:8333]: 1',
-    '@c_deliveries_all[1, 0]: 1',
+    '@c_deliveries_e0[0, 1.2.3.4:8333]: 4',
+    '@c_deliveries_all_e0[0]: 9',
+    '@c_deliveries_e1[0, 5.6.7.8:8333]: 1',
+    '@c_deliveries_all_e1[0]: 1',
     'read_end',
   );
   e = await scrape();
@@ -202,7 +208,7 @@ test('a full map: what its all-keys map counted beyond the printed entries goes 
   assert.equal(at('other'), 2, 'the refused count is a total, not added again at each read');
   assert.equal(sample(e, 'fibre_exporter_map_full_total', { map: '@c_deliveries' }), 2);
   // Epoch 0 at rest again: 4 kept, 9 counted.
-  feed('read 0', '@c_deliveries[0, 0, 1.2.3.4:8333]: 4', '@c_deliveries_all[0, 0]: 9', 'read_end');
+  feed('read 0', '@c_deliveries_e0[0, 1.2.3.4:8333]: 4', '@c_deliveries_all_e0[0]: 9', 'read_end');
   e = await scrape();
   assert.equal(at('other'), 5);
   assert.equal(sample(e, 'fibre_exporter_map_full_total', { map: '@c_deliveries' }), 5);

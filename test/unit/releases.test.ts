@@ -162,7 +162,7 @@ test('the program reads an older unit as nanoseconds and an older width as it is
     const { present } = presentProbes(readUsdtNotes(bin), ['validation'], { release: build.semantics });
     return buildProgram(present, { ...PROGRAM, binary: bin, semantics: { release: build.semantics } });
   };
-  assert.match(program('v23'), /\$v\d+ = \(\(int64\)arg5 \* 1000\);/);
-  assert.match(program('v25'), /\$v\d+ = \(uint64\)arg5;/);
-  assert.match(program('v29'), /\$v\d+ = \(int64\)arg5;/);
+  assert.match(program('v23'), /\$a\d+ = \(\(int64\)arg5 \* 1000\);/);
+  assert.match(program('v25'), /\$a\d+ = \(uint64\)arg5;/);
+  assert.match(program('v29'), /\$a\d+ = \(int64\)arg5;/);
 });
