@@ -87,8 +87,9 @@ export function buildProgram(probes: readonly PresentProbe[], options: ProgramOp
       const line = journalOnly ? journalLine(probe, printed) : printed;
       if (journalOnly) w.maps.add(JOURNAL_SKIPPED_MAP);
       // Beside the counts the line gets a program of its own: each has 512 bytes of BPF stack, and a
-      // journal line's strings (a hash, a 128-byte peer) do not fit beside counts keyed by the epoch
-      // (a value read at run time, so their keys cannot be folded) or by a peer.
+      // journal line's strings (a hash, a 128-byte peer) did not fit beside counts keyed by the epoch
+      // (a value read at run time, so their keys could not be folded), nor do they beside counts keyed
+      // by a peer. Not tried again since each epoch has its own maps.
       if (options.aggregation === 'kernel' || t.updates.some((u) => bytesLabelOf(u) !== undefined)) own = line;
       else body.push(line);
     }
