@@ -10,7 +10,6 @@ import {
   bytesLabelOf,
   divisorOf,
   EVENTS_MAP,
-  epochKeyed,
   epochOfMap,
   JOURNAL_SKIPPED_MAP,
   keptPerEpoch,
@@ -66,8 +65,6 @@ export class MapEntries {
   private readonly maps = new Map<string, MapReader>();
   /** Each map entry seen in this run of the agent -> where its value goes. */
   private readonly entries = new Map<string, Entry | null>();
-  /** Maps keyed first by the epoch. */
-  private readonly epochMaps = new Set<string>([EVENTS_MAP, OUT_OF_RANGE_MAP]);
   /** The epoch at rest in the read being printed, if one is. */
   private reading: 0 | 1 | undefined;
   private readonly pending: [(value: number) => void, number][] = [];
@@ -92,10 +89,8 @@ export class MapEntries {
   ) {
     for (const update of updates) {
       const maps = metricMaps(update.metric);
-      if (epochKeyed(update.metric)) for (const m of [maps.values, maps.sums]) if (m) this.epochMaps.add(m);
       if ('add' in update && bytesLabelOf(update)) {
         this.allKeys.set(allKeysMap(maps.values), { values: maps.values, update });
-        if (epochKeyed(update.metric)) this.epochMaps.add(allKeysMap(maps.values));
       }
       if ('observe' in update) {
         this.maps.set(maps.values, { metric: update.metric, update, part: 'buckets' });
@@ -182,7 +177,7 @@ export class MapEntries {
     const reader = this.maps.get(map);
     if (!entry || !reader?.update || reader.part !== 'value' || !bytesLabelOf(reader.update)) return entry;
     // A bytes-keyed count: what it applies is summed by its integer keys, for countRefused.
-    const integers = labelOrder(reader.update).length - 1 + (this.epochMaps.has(map) ? 1 : 0);
+    const integers = labelOrder(reader.update).length - 1 + (keptPerEpoch(map) ? 1 : 0);
     const group = `${map}[${key.split(', ').slice(0, integers).join(', ')}]`;
     const apply = entry.apply;
     return {
@@ -198,7 +193,7 @@ export class MapEntries {
     const all = this.allKeys.get(map);
     if (all) {
       const parts = key === '' ? [] : key.split(', ');
-      const epoch = this.epochMaps.has(map) ? parts.shift() : undefined;
+      const epoch = keptPerEpoch(map) ? parts.shift() : undefined;
       if (epoch !== undefined && epoch !== '0' && epoch !== '1') return null;
       const keys = parts.map(Number);
       if (keys.some((k) => !Number.isInteger(k))) return null;
@@ -208,7 +203,7 @@ export class MapEntries {
         apply: (total) => this.keyedTotals.set(group, { ...all, keys, total }),
       };
     }
-    if (!this.epochMaps.has(map)) {
+    if (!keptPerEpoch(map)) {
       const apply = this.resolve(map, key);
       return apply && { apply };
     }
