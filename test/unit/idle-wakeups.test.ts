@@ -2,16 +2,20 @@
  * An idle agent wakes as little as it can: what an idle node costs is mostly how often its processes
  * wake. The journal arms its flush timer only while a block is open; the supervisor's cost watch, with
  * nothing to sample (the metrics process samples at each scrape), sets no timer at all, and otherwise
- * samples with each read and once every IDLE_COST_INTERVAL_MS.
+ * samples with each read and once every IDLE_COST_INTERVAL_MS; the RPC credential's file is watched
+ * by the kernel, and polled each second only while its directory does not exist.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { mock } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Journal } from '../../agent/journal/journal.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { ConsoleLogger } from '../../agent/log.js';
+import { RpcAccess } from '../../agent/rpc/access.js';
+import type { RpcEndpoint } from '../../agent/rpc/endpoint.js';
 import { CostWatch, IDLE_COST_INTERVAL_MS } from '../../agent/source/cost-watch.js';
 import type { CostSample } from '../../agent/source/downstream.js';
 import { TRACEPOINTS } from '../../probes/catalogue.js';
@@ -32,35 +36,46 @@ function blockConnected(n: number) {
   return { hash: Buffer.alloc(32, n), height: n, tx_count: 1, inputs: 1, sigops: 1, connect_time: 1 };
 }
 
+/** Records the delay of every timer the code under test sets, and lets each run as asked. */
+function recordTimers(): { delays: number[]; restore: () => void } {
+  const delays: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  const realSetInterval = globalThis.setInterval;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return realSetTimeout(fn, ms);
+  }) as typeof setTimeout;
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return realSetInterval(fn, ms);
+  }) as typeof setInterval;
+  return {
+    delays,
+    restore: () => {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.setInterval = realSetInterval;
+    },
+  };
+}
+
 test('the journal sets no timer while no block is open, one while one is, and none once it is written', async () => {
   assert.ok(connected);
   const dir = mkdtempSync(join(tmpdir(), 'fibre-idle-'));
   const store = JournalStore.open(join(dir, 'journal.sqlite'));
-  const armed: number[] = [];
-  const realSetTimeout = globalThis.setTimeout;
-  const realSetInterval = globalThis.setInterval;
-  // Counts every timer the journal asks for, then lets it run as asked.
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    armed.push(ms ?? 0);
-    return realSetTimeout(fn, ms);
-  }) as typeof setTimeout;
-  globalThis.setInterval = ((fn: () => void, ms?: number) => {
-    armed.push(ms ?? 0);
-    return realSetInterval(fn, ms);
-  }) as typeof setInterval;
+  const timers = recordTimers();
+  const armed = timers.delays;
   const journal = quickJournal(store);
   try {
     assert.deepEqual(armed, [], 'an idle journal has no timer');
     journal.event(connected, blockConnected(7));
     assert.equal(armed.length, 1, 'an open block arms one timer');
-    await new Promise((r) => realSetTimeout(r, 200));
+    await delay(200);
     assert.equal(store.count(), 1, 'the block was written');
     const after = armed.length;
-    await new Promise((r) => realSetTimeout(r, 100));
+    await delay(100);
     assert.equal(armed.length, after, 'with nothing open the timer is not armed again');
   } finally {
-    globalThis.setTimeout = realSetTimeout;
-    globalThis.setInterval = realSetInterval;
+    timers.restore();
     await journal.stop();
     rmSync(dir, { recursive: true });
   }
@@ -151,3 +166,80 @@ test('with nothing to sample the cost watch sets no timer; processes /proc hides
     mock.timers.reset();
   }
 });
+
+/** Waits (on timers the recording does not see) until `sent`'s last credential is `expected`. */
+async function until(sent: RpcEndpoint[], expected: string): Promise<void> {
+  for (let i = 0; i < 200 && lastCredential(sent) !== expected; i++) await delay(50);
+  assert.equal(lastCredential(sent), expected);
+}
+
+/** The password of the last endpoint delivered, or its state when it has none. */
+function lastCredential(sent: RpcEndpoint[]): string | undefined {
+  const e = sent.at(-1);
+  return e === undefined ? undefined : e.state === 'ready' ? e.password : e.state;
+}
+
+/** The poll interval given to RpcAccess: an hour, so any change seen within a test came from a watch. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * Follows this process with the cookie at `cookie` (under a new temporary directory `dir`), the timers
+ * recorded, and runs `body`; stops and cleans up whatever happens.
+ */
+async function withCookieAt(
+  path: string,
+  body: (at: { dir: string; cookie: string; sent: RpcEndpoint[]; timers: number[] }) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'fibre-cookie-'));
+  const cookie = join(dir, path);
+  const sent: RpcEndpoint[] = [];
+  const timers = recordTimers();
+  const access = new RpcAccess(
+    { rpcUrl: 'http://127.0.0.1:8332/', rpcCookieFile: cookie },
+    (e) => sent.push(e),
+    new ConsoleLogger('ERROR'),
+    HOUR_MS,
+  );
+  try {
+    access.follow(process.pid);
+    await body({ dir, cookie, sent, timers: timers.delays });
+  } finally {
+    access.stop();
+    timers.restore();
+    rmSync(dir, { recursive: true });
+  }
+}
+
+/** Writes a cookie as bitcoind does: to a temporary file, renamed into place. */
+function writeCookie(cookie: string, password: string): void {
+  writeFileSync(`${cookie}.tmp`, `__cookie__:${password}`);
+  renameSync(`${cookie}.tmp`, cookie);
+}
+
+test('the RPC credential is watched, not polled: a new cookie arrives with no timer but the hour-long backstop', () =>
+  withCookieAt('.cookie', async ({ cookie, sent, timers }) => {
+    assert.equal(lastCredential(sent), 'waiting', 'no cookie yet');
+    assert.deepEqual(timers, [HOUR_MS], 'the directory exists: one backstop timer, no poll');
+    writeCookie(cookie, 'first');
+    await until(sent, 'first');
+    writeCookie(cookie, 'second');
+    await until(sent, 'second');
+    rmSync(cookie);
+    await until(sent, 'waiting');
+    assert.deepEqual(timers, [HOUR_MS], 'every change came from the watch');
+  }));
+
+test("while the credential's directory does not exist, the nearest one above it is watched, and each step down in turn", () =>
+  withCookieAt('datadir/regtest/.cookie', async ({ dir, cookie, sent, timers }) => {
+    assert.equal(lastCredential(sent), 'waiting');
+    // bitcoind makes its data directory, then the network's, then writes the cookie.
+    mkdirSync(join(dir, 'datadir'));
+    await delay(100);
+    mkdirSync(join(dir, 'datadir', 'regtest'));
+    await delay(100);
+    writeCookie(cookie, 'found');
+    await until(sent, 'found');
+    writeCookie(cookie, 'rewritten');
+    await until(sent, 'rewritten');
+    assert.deepEqual(timers, [HOUR_MS], 'no poll: every step came from a watch');
+  }));
