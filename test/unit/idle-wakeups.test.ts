@@ -3,7 +3,8 @@
  * wake. The journal arms its flush timer only while a block is open; the supervisor's cost watch, with
  * nothing to sample (the metrics process samples at each scrape), sets no timer at all, and otherwise
  * samples with each read and once every IDLE_COST_INTERVAL_MS; the RPC credential's file is watched
- * by the kernel, and polled each second only while its directory does not exist.
+ * by the kernel (its directory, or the nearest one above it), and looked at on its own only once per
+ * poll interval.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,8 +184,9 @@ function lastCredential(sent: RpcEndpoint[]): string | undefined {
 const HOUR_MS = 3_600_000;
 
 /**
- * Follows this process with the cookie at `cookie` (under a new temporary directory `dir`), the timers
- * recorded, and runs `body`; stops and cleans up whatever happens.
+ * Follows this process with its cookie at `path` under a new temporary directory, the timers recorded,
+ * and runs `body`; stops and cleans up whatever happens. `eventually` (test/helpers) is not used here:
+ * its own timers would be recorded with the ones under test.
  */
 async function withCookieAt(
   path: string,
