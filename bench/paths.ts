@@ -7,7 +7,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectedTracepoints } from '../probes/catalogue.js';
@@ -18,6 +18,7 @@ import {
   cpuBetween,
   enableSemaphores,
   fmt,
+  type ProcCpu,
   printTable,
   SimRun,
   simMs,
@@ -193,7 +194,17 @@ interface Idle {
   early: CpuDelta;
   /** From IDLE_SETTLED_S after attaching: what an idle node costs from then on. */
   settled: CpuDelta;
+  /** bpftrace's wakes a second in the settled window (voluntary context switches): its timeout's. */
+  bpftraceWakes: number;
   startupMs: number;
+}
+
+/** Voluntary context switches of bpftrace in an agent's tree, now, or NaN without one. */
+function bpftraceSwitches(tree: Map<number, ProcCpu>): number {
+  const bpftrace = [...tree.values()].find((p) => p.comm === 'bpftrace');
+  if (!bpftrace) return Number.NaN;
+  const status = readFileSync(`/proc/${bpftrace.pid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? Number.NaN);
 }
 
 async function idle(args: readonly string[]): Promise<Idle> {
@@ -205,9 +216,15 @@ async function idle(args: readonly string[]): Promise<Idle> {
     const cpu0 = treeCpu(agent.pid);
     await sleep(IDLE_SETTLED_S * 1000);
     const cpu1 = treeCpu(agent.pid);
+    const switches1 = bpftraceSwitches(cpu1);
     await sleep(IDLE_S * 1000);
     const cpu2 = treeCpu(agent.pid);
-    return { early: cpuBetween(cpu0, cpu1, agent.pid), settled: cpuBetween(cpu1, cpu2, agent.pid), startupMs };
+    return {
+      early: cpuBetween(cpu0, cpu1, agent.pid),
+      settled: cpuBetween(cpu1, cpu2, agent.pid),
+      bpftraceWakes: (bpftraceSwitches(cpu2) - switches1) / IDLE_S,
+      startupMs,
+    };
   } finally {
     await agent.stop();
     await run.stop();
@@ -384,6 +401,7 @@ for (const [name, i] of [
       .join(', ');
     console.log(`idle ${name}, ${when} after attaching: ${c.ms} ms (stat) ${fmt(c.runMs, 1)} ms (sched) [${roles} ms]`);
   }
+  if (i) console.log(`idle ${name}: bpftrace woke ${fmt(i.bpftraceWakes, 1)} times a second once settled`);
 }
 for (const path of PATHS) {
   console.log(`start-up ${path.name}: ${startups[path.name].map((s) => fmt(s, 0)).join(' ')} ms`);

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { type OutputBuffering, STRING_BYTES } from '../../probes/protocol.js';
 import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
+import { spawnWithTimerSlack } from './timer-slack.js';
 
 export interface BpftraceSpec {
   bpftrace: string;
@@ -21,6 +22,8 @@ export interface BpftraceSpec {
   buffering: OutputBuffering;
   /** Run through setpriv with only these capabilities left in the bounding set (needs CAP_SETPCAP). */
   boundTo?: readonly CapName[];
+  /** bpftrace's timer slack (timer-slack.ts); left as this process's own if omitted. */
+  timerSlackNs?: number;
 }
 
 export interface BpftraceHandlers {
@@ -28,6 +31,8 @@ export interface BpftraceHandlers {
   data(chunk: Buffer): void;
   stderr(line: string): void;
   exit(code: number | null, signal: NodeJS.Signals | null): void;
+  /** The timer slack could not be given to bpftrace, or taken back from this process: a line for the log. */
+  slackTrouble?(line: string): void;
 }
 
 /**
@@ -129,14 +134,17 @@ export class BpftraceProcess {
     // says nothing an operator can act on; errors still arrive.
     const args = ['-B', spec.buffering, '-q', '--no-warnings', '-p', String(spec.pid), '-e', spec.program, spec.binary];
     const [command, argv] = bpftraceCommand(spec.bpftrace, args, spec.boundTo, spec.buffering);
-    const child = spawn(command, argv, {
-      stdio: ['ignore', spec.stdout, 'pipe'],
-      env: bpftraceEnv({
-        BPFTRACE_STRLEN: String(STRING_BYTES),
-        BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages),
-        BPFTRACE_MAP_KEYS_MAX: String(spec.mapKeysMax),
-      }),
-    });
+    const run = () =>
+      spawn(command, argv, {
+        stdio: ['ignore', spec.stdout, 'pipe'],
+        env: bpftraceEnv({
+          BPFTRACE_STRLEN: String(STRING_BYTES),
+          BPFTRACE_PERF_RB_PAGES: String(spec.perfRbPages),
+          BPFTRACE_MAP_KEYS_MAX: String(spec.mapKeysMax),
+        }),
+      });
+    const slack = spec.timerSlackNs;
+    const child = slack === undefined ? run() : spawnWithTimerSlack(slack, run, (l) => on.slackTrouble?.(l));
     this.child = child;
     const err = new LineSplitter(
       4096,

@@ -24,6 +24,7 @@ import { buildProgram } from './program.js';
 import { ProgramError } from './program-error.js';
 import { readMarkers, tellRelease } from './release.js';
 import { isRunning, processesOf, startTimeOf } from './target.js';
+import { BPFTRACE_TIMER_SLACK_NS } from './timer-slack.js';
 import { type NoteSite, readUsdtNotes, UsdtNoteError } from './usdt-notes.js';
 
 export interface SupervisorOptions {
@@ -73,6 +74,8 @@ export class Supervisor {
   private stderrTail: string[] = [];
   private target: Target = { pid: 0, start: 0 };
   private attachedAt = 0;
+  /** Trouble with the timer slack is said once: it would be the same at each attach, and costs only wakes. */
+  private slackTold = false;
   private backoffMs = BACKOFF_START_MS;
   private onReady?: (attempt: number) => void;
   /** Numbers the bpftrace runs, so the pipeline can tell one run's map counts from the next. */
@@ -236,8 +239,14 @@ export class Supervisor {
           stdout: this.downstream.stdout(),
           mapKeysMax: mapKeysMax(this.options.peerLabelLimit),
           buffering: outputBuffering(this.options.aggregation),
+          timerSlackNs: BPFTRACE_TIMER_SLACK_NS,
         },
         {
+          slackTrouble: (line) => {
+            if (this.slackTold) return;
+            this.slackTold = true;
+            this.log.info(line);
+          },
           data: (chunk) => current() && this.downstream.write?.(chunk),
           stderr: (l) => current() && this.onStderr(l),
           exit: (code, signal) => {

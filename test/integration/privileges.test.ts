@@ -1,11 +1,13 @@
 /**
  * Least privilege, measured on the running processes: the network-facing metrics process has a
  * non-zero uid and no capabilities at all; bpftrace keeps only CAP_SYS_ADMIN and CAP_SYS_PTRACE; the
- * probes attach and the metrics arrive. Below what bpftrace needs, the agent says so and stops.
+ * probes attach and the metrics arrive; bpftrace alone has a long timer slack. Below what bpftrace
+ * needs, the agent says so and stops.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { BPFTRACE_TIMER_SLACK_NS } from '../../agent/source/timer-slack.js';
 import { selectedTracepoints } from '../../probes/catalogue.js';
 import { AgentProc, CLI, eventually } from '../helpers/agent.js';
 import { ebpfTest } from '../helpers/ebpf.js';
@@ -47,6 +49,12 @@ ebpfTest(
         /libstdbuf/,
         'bpftrace has stdbuf set its buffer',
       );
+      // bpftrace's idle timeout may fire late (agent/source/timer-slack.ts); the agent's own processes
+      // keep the slack they were started with, this test's.
+      const slack = (pid: number) => Number(readFileSync(`/proc/${pid}/timerslack_ns`, 'utf8'));
+      assert.equal(slack(bpftrace.pid), BPFTRACE_TIMER_SLACK_NS, 'bpftrace has the timer slack');
+      assert.equal(slack(agentPid), slack(process.pid), 'the supervisor is back to its own slack');
+      assert.equal(slack(worker.pid), slack(process.pid), 'the metrics process has the default slack');
       assert.match(agent.output, /Metrics side runs as [\w-]+ \(uid \d+\), pid \d+/);
 
       await sim.waitDone();
