@@ -1,9 +1,9 @@
 /**
  * bpftrace's timer slack. bpftrace 0.17 waits on its perf buffers with a fixed 100 ms timeout, only to
- * look whether its -p target still runs: an idle node woke it ten times a second, about 1 ms/s on this
- * project's machine, more than the rest of the agent together. The kernel's timer slack lets
- * such a timeout fire anywhere from its due time to the slack later, at once when the CPU wakes for
- * something else anyway. Events and reads are not timeouts (the perf buffer wakes bpftrace, a signal
+ * look whether its -p target still runs: an idle node woke it ten times a second, 1.5 to 1.9 ms/s on
+ * this project's machine, several times the rest of the agent. The kernel's timer slack lets such a
+ * timeout fire anywhere from its due time to the slack later, at once when the CPU wakes for something
+ * else anyway. Events and reads are not timeouts (the perf buffer wakes bpftrace, a signal
  * interrupts its wait), so they come as promptly as before; only bitcoind's exit is noticed up to the
  * slack later.
  *
@@ -15,10 +15,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * bpftrace's 100 ms timeout then fires at most this much later: every 2 s on an idle CPU, so bitcoind's
- * exit is noticed within 2 s. Measured on this machine, bpftrace alone idle (30 s each, the slacks
- * alternating on one bpftrace): 0.93 ms/s with the default 50 us, 1.08 and 0.56 ms/s with 0.9 s, 0.42
- * and 0.33 ms/s with 1.9 s. A wake after a long sleep costs more than one of ten a second (cold
- * caches), so halving the wakes more than halves nothing; 1.9 s is what brings the agent under 1 ms/s.
+ * exit is noticed within 2 s, and bpftrace's last drain of its buffers as it exits (which ends on the
+ * same timeout) takes up to 2 s more. Measured on this machine, the whole agent idle: 0.90 and 0.91
+ * ms/s with 1.9 s, against 0.77 to 1.18 ms/s in four runs with 0.9 s, which misses the 1 ms/s target
+ * one run in two; 1.9 to 2.3 ms/s with the default 50 us. A wake after a long sleep costs this virtual
+ * machine more than each of ten a second, so the cost falls less than the wakes do.
  */
 export const BPFTRACE_TIMER_SLACK_NS = 1_900_000_000;
 
