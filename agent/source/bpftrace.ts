@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { type OutputBuffering, STRING_BYTES } from '../../probes/protocol.js';
 import { LineSplitter } from '../line-splitter.js';
 import { boundingArg, type CapName } from './capabilities.js';
-import { spawnWithTimerSlack } from './timer-slack.js';
+import { lowerTimerSlack, spawnWithTimerSlack } from './timer-slack.js';
 
 export interface BpftraceSpec {
   bpftrace: string;
@@ -31,7 +31,7 @@ export interface BpftraceHandlers {
   data(chunk: Buffer): void;
   stderr(line: string): void;
   exit(code: number | null, signal: NodeJS.Signals | null): void;
-  /** The timer slack could not be given to bpftrace, or taken back from this process: a line for the log. */
+  /** The timer slack could not be given to bpftrace, taken back from this process, or lowered for a stop: a line for the log. */
   slackTrouble?(line: string): void;
 }
 
@@ -126,6 +126,8 @@ export function bpftraceEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 export class BpftraceProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
+  /** Set when bpftrace was given a timer slack: its stop lowers it, and says so here if it cannot. */
+  private slackTrouble?: (line: string) => void;
 
   start(spec: BpftraceSpec, on: BpftraceHandlers): void {
     // -B: see outputBuffering in probes/protocol.ts.
@@ -144,7 +146,9 @@ export class BpftraceProcess {
         }),
       });
     const slack = spec.timerSlackNs;
-    const child = slack === undefined ? run() : spawnWithTimerSlack(slack, run, (l) => on.slackTrouble?.(l));
+    const trouble = (line: string) => on.slackTrouble?.(line);
+    this.slackTrouble = slack === undefined ? undefined : trouble;
+    const child = slack === undefined ? run() : spawnWithTimerSlack(slack, run, trouble);
     this.child = child;
     const err = new LineSplitter(
       4096,
@@ -179,12 +183,25 @@ export class BpftraceProcess {
     return this.child?.pid;
   }
 
-  /** SIGINT, then SIGKILL only if bpftrace has not exited after BPFTRACE_STOP_WAIT_MS. */
+  /**
+   * SIGINT, then SIGKILL only if bpftrace has not exited after BPFTRACE_STOP_WAIT_MS. Before the
+   * SIGINT bpftrace gets the kernel's default timer slack back: its last drain of its buffers ends on
+   * its 100 ms timeout, which the slack would stretch by as much again (timer-slack.ts).
+   */
   async stop(): Promise<void> {
     const exited = this.exited;
     for (const [signal, wait] of STOP_STEPS) {
       const child = this.child;
       if (!child || !exited) return;
+      if (signal === 'SIGINT' && child.pid !== undefined && this.slackTrouble) {
+        try {
+          lowerTimerSlack(child.pid);
+        } catch (e) {
+          this.slackTrouble(
+            `bpftrace keeps its timer slack as it stops (${(e as Error).message}): its stop takes up to that much longer`,
+          );
+        }
+      }
       child.kill(signal);
       const ended = await Promise.race([
         exited.then(() => true),

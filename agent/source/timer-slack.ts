@@ -4,24 +4,28 @@
  * this project's machine, several times the rest of the agent. The kernel's timer slack lets such a
  * timeout fire anywhere from its due time to the slack later, at once when the CPU wakes for something
  * else anyway. Events and reads are not timeouts (the perf buffer wakes bpftrace, a signal
- * interrupts its wait), so they come as promptly as before; only bitcoind's exit is noticed up to the
- * slack later.
+ * interrupts its wait), so they come as promptly as before. Two things wait on the timeout: bitcoind's
+ * exit, noticed up to the slack later, and bpftrace's last drain of its buffers as it exits, which the
+ * supervisor spares the slack by giving bpftrace the kernel's default back just before it asks it to
+ * stop (lowerTimerSlack).
  *
- * A process may set its own slack without any capability (another's needs CAP_SYS_NICE, which the
- * service unit does not grant), and a child inherits it across fork and exec: the supervisor takes the
- * slack for the moment it spawns bpftrace, then goes back to its own.
+ * A process may set its own slack without any capability, and a child inherits it across fork and
+ * exec: the supervisor takes the slack for the moment it spawns bpftrace, then goes back to its own.
+ * Setting another process's slack needs CAP_SYS_NICE: without it a stop waits the slack once more.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
- * bpftrace's 100 ms timeout then fires at most this much later: every second on an idle CPU, so
- * bitcoind's exit is noticed within a second, and bpftrace's last drain of its buffers as it exits
- * (which ends on the same timeout) takes up to a second more. Measured on this machine, the whole
- * agent idle: 0.77 to 1.18 ms/s in four runs with 0.9 s, 0.90 and 0.91 ms/s with 1.9 s, 1.8 to 2.3
- * ms/s with the default 50 us. 1.9 s doubled those delays: a stop took 3.9 s instead of 3.0 (2.2
- * before), and CI, whose tests each stop an agent, 1,143 s instead of 995, near its 20-minute limit.
+ * bpftrace's 100 ms timeout then fires at most this much later: every two seconds on an idle CPU, so
+ * bitcoind's exit is noticed within two seconds. Measured on this machine, the whole agent idle: 0.90
+ * and 0.91 ms/s with 1.9 s, 0.77 to 1.18 ms/s in four runs with 0.9 s, 1.8 to 2.3 ms/s with the
+ * default 50 us. Until the supervisor gave the default back before a stop, each stop waited the slack
+ * once more (3.9 s instead of 2.2 with 1.9 s, and CI 1,143 s instead of 995).
  */
-export const BPFTRACE_TIMER_SLACK_NS = 900_000_000;
+export const BPFTRACE_TIMER_SLACK_NS = 1_900_000_000;
+
+/** The kernel's default slack (50 us), which a process has unless it or its parent asked otherwise. */
+export const DEFAULT_TIMER_SLACK_NS = 50_000;
 
 const OWN = '/proc/self/timerslack_ns';
 
@@ -50,4 +54,12 @@ export function spawnWithTimerSlack<T>(ns: number, spawn: () => T, trouble: (lin
       trouble(`the supervisor's timer slack stays ${ns} ns, not ${before} (${(e as Error).message})`);
     }
   }
+}
+
+/**
+ * Sets process `pid`'s timer slack to the kernel's default. A timer already armed keeps the slack it
+ * was armed with; the next one has the new. Throws what the kernel said (EPERM without CAP_SYS_NICE).
+ */
+export function lowerTimerSlack(pid: number): void {
+  writeFileSync(`/proc/${pid}/timerslack_ns`, String(DEFAULT_TIMER_SLACK_NS));
 }

@@ -63,6 +63,7 @@ test('the unit confines the agent as the operator guide says', () => {
     'CAP_SETPCAP',
     'CAP_SETUID',
     'CAP_SYS_ADMIN',
+    'CAP_SYS_NICE',
     'CAP_SYS_PTRACE',
   ]);
   for (const cap of [...BPFTRACE_CAPS, ...PRIVSEP_CAPS])
