@@ -122,7 +122,10 @@ export class Agent {
     const rpcAccess = rpcSelected(config.packs)
       ? new RpcAccess(config, (e) => side.rpc(e), log, config.rpcIntervalSeconds * 1000)
       : undefined;
-    if (rpcAccess) supervisor.onTarget = (target) => rpcAccess.follow(target);
+    if (rpcAccess) {
+      supervisor.onTarget = (target) => rpcAccess.follow(target);
+      side.onRpcRefused = () => rpcAccess.lookAgain();
+    }
     const agent = new Agent(side, supervisor, security, log, cost, bpfStats, rpcAccess);
     // From here a signal can stop the agent, even while it waits for bitcoind or for bpftrace to attach.
     onCreated(agent);

@@ -65,6 +65,8 @@ export class Pipeline implements Downstream {
   onReady: (attempt: number) => void = () => {};
   /** Called when a read of the in-kernel maps has been applied. */
   onRead: () => void = () => {};
+  /** Called when bitcoind refuses the RPC credential: the supervisor reads it again. */
+  onRpcRefused: () => void = () => {};
   /** In this process (--user root) every process is seen: never called. */
   onUnseen: (processes: readonly AgentProcess[]) => void = () => {};
 
@@ -120,8 +122,11 @@ export class Pipeline implements Downstream {
     const pipeline = new Pipeline(provider, store, recorder, log, config);
     pipeline.watchCost(own);
     sampleCost = () => pipeline.sampleCost();
-    if (rpcSelected(config.packs))
-      pipeline.rpcPoller = new RpcPoller(config.rpcIntervalSeconds * 1000, new NodeStateRecorder(store), log);
+    if (rpcSelected(config.packs)) {
+      const poller = new RpcPoller(config.rpcIntervalSeconds * 1000, new NodeStateRecorder(store), log);
+      poller.onRefused = () => pipeline.onRpcRefused();
+      pipeline.rpcPoller = poller;
+    }
     const exposition = new Exposition(reader);
     const journalStore = journalOn(config) ? openJournal(config) : undefined;
     try {

@@ -22,5 +22,7 @@ export type FromWorker =
   | { t: 'ready'; attempt: number }
   /** A read of the maps was applied: sent only while the supervisor samples cost (cost-watch.ts). */
   | { t: 'read' }
+  /** bitcoind refused the RPC credential: the supervisor reads its file again (RpcAccess.lookAgain). */
+  | { t: 'rpcRefused' }
   /** /proc hides these processes from the metrics process: the supervisor samples their cost. */
   | { t: 'unseen'; processes: AgentProcess[] };

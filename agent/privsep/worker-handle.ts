@@ -38,6 +38,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 export class WorkerHandle implements Downstream {
   onReady: (attempt: number) => void = () => {};
   onRead: () => void = () => {};
+  onRpcRefused: () => void = () => {};
   onUnseen: (processes: readonly AgentProcess[]) => void = () => {};
   /** The metrics process ended without being asked to. */
   onCrash: (why: string) => void = () => {};
@@ -137,6 +138,10 @@ export class WorkerHandle implements Downstream {
     }
     if (m.t === 'unseen') {
       this.onUnseen(m.processes);
+      return;
+    }
+    if (m.t === 'rpcRefused') {
+      this.onRpcRefused();
       return;
     }
     const w = this.waiters.shift();

@@ -59,6 +59,7 @@ function handle(msg: ToWorker): void {
             // Reads matter to the supervisor only while it samples cost (cost-watch.ts); otherwise it sleeps.
             if (msg.config.probeStats || p.unseen.length > 0) p.onRead = () => send({ t: 'read' });
             if (p.unseen.length > 0) send({ t: 'unseen', processes: p.unseen });
+            p.onRpcRefused = () => send({ t: 'rpcRefused' });
             for (const m of early.splice(0)) handle(m);
             for (const chunk of pending.splice(0)) p.write(chunk);
             send({ t: 'listening', urls: p.urls });

@@ -7,8 +7,11 @@
  *
  * The watch is the kernel's (inotify), not a timer: a poll every second woke the idle supervisor once
  * a second, 0.7 ms of its CPU a second on the bench machine, most of what an idle agent cost beside
- * bpftrace. Besides the watch it looks once per --rpc-interval, in case a change was missed: a stale
- * credential then costs one poll at most. It polls each second only when nothing can be watched.
+ * bpftrace. In case the watch misses a change, it looks again whenever bitcoind refuses the credential
+ * (lookAgain: a stale credential costs one poll at most), and once per --rpc-interval while it has
+ * none (then no poll would be refused). With a credential in hand it looks once an hour besides: a
+ * look every 15 s was a third of what the idle agent cost once settled. It polls each second only
+ * when nothing can be watched.
  */
 import { type FSWatcher, readFileSync, readlinkSync, statSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -24,6 +27,8 @@ export type RpcSettings = Pick<AgentConfig, 'rpcUrl' | 'rpcCookieFile' | 'rpcUse
 
 /** How often the credential's file is looked at when no directory on its way can be watched. */
 export const NO_WATCH_POLL_MS = 1000;
+/** How often a watched credential in hand is looked at anyway: a change the watch missed shows as a refused poll. */
+export const HELD_LOOK_MS = 3_600_000;
 
 /** Half a credential is refused at start-up, as the /metrics password is. */
 export function checkRpcSettings(config: RpcSettings): void {
@@ -101,6 +106,10 @@ export class RpcAccess {
   private sent = '';
   private fileStamp?: string;
   private closed = false;
+  /** The credential's file, when it is read from one (cookie or password file). */
+  private file?: string;
+  /** The last thing sent was a credential: the file is then looked at only hourly, or when refused. */
+  private holding = false;
 
   constructor(
     private readonly settings: RpcSettings,
@@ -137,24 +146,43 @@ export class RpcAccess {
     const source = this.source;
     if (source.kind === 'cookie' || source.kind === 'password-file') {
       const file = source.kind === 'cookie' ? source.read : source.path;
+      this.file = file;
       // Watched before the first read: a file written between the two is then not missed.
       this.watchToward(file);
-      this.schedule(file);
+      this.schedule();
     }
     // A credential in hand, or none to be had, never changes while the agent follows this process.
     this.refresh();
   }
 
   /**
-   * The next look at the file: once a poll interval while watched, each second while not. Each look
-   * also watches afresh, so a watch that went deaf (its directory removed) lasts one interval at most.
+   * bitcoind refused the credential: the watch may have missed a new one (its directory replaced, the
+   * kernel's event queue overflowed), so the file is watched afresh and read again now.
    */
-  private schedule(file: string): void {
-    const delay = this.watcher ? Math.max(this.intervalMs, NO_WATCH_POLL_MS) : NO_WATCH_POLL_MS;
-    this.timer = setTimeout(() => {
-      this.rewatch(file);
-      this.schedule(file);
-    }, delay);
+  lookAgain(): void {
+    if (this.closed || this.file === undefined) return;
+    this.rewatch(this.file);
+    this.schedule();
+  }
+
+  /**
+   * The next look at the file: each second while not watched; while watched, once a poll interval
+   * without a credential and hourly with one (a change missed then shows as a refused poll:
+   * lookAgain). Each look also watches afresh, so a watch that went deaf (its directory removed) lasts
+   * until the next look at most.
+   */
+  private schedule(): void {
+    const file = this.file;
+    clearTimeout(this.timer);
+    if (file === undefined || this.closed) return;
+    const watched = Math.max(this.holding ? HELD_LOOK_MS : this.intervalMs, NO_WATCH_POLL_MS);
+    this.timer = setTimeout(
+      () => {
+        this.rewatch(file);
+        this.schedule();
+      },
+      this.watcher ? watched : NO_WATCH_POLL_MS,
+    );
     this.timer.unref();
   }
 
@@ -206,6 +234,7 @@ export class RpcAccess {
     this.watcher?.close();
     this.watcher = undefined;
     this.fileStamp = undefined;
+    this.file = undefined;
   }
 
   private sourceOf(url: URL | undefined, rpc: NodeRpc | undefined, pid: number): Source {
@@ -270,5 +299,11 @@ export class RpcAccess {
     if (key === this.sent) return;
     this.sent = key;
     this.send(endpoint);
+    // In hand or gone: the next look comes at the pace that goes with it.
+    const holding = endpoint.state === 'ready';
+    if (holding !== this.holding) {
+      this.holding = holding;
+      if (this.timer) this.schedule();
+    }
   }
 }

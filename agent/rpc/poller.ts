@@ -43,6 +43,11 @@ export class RpcPoller {
   private told?: string;
   private reported?: string;
   private warnedPair = '';
+  /**
+   * bitcoind refused the credential (HTTP 401): the supervisor then reads the credential's file again
+   * at once (RpcAccess.lookAgain), in case bitcoind wrote a new cookie that its watch missed.
+   */
+  onRefused: () => void = () => {};
 
   constructor(
     private readonly intervalMs: number,
@@ -138,6 +143,7 @@ export class RpcPoller {
           ? new RpcFailure(err.method, 'bad_answer', err.message)
           : new RpcFailure('batch', 'bad_answer', err.message);
     this.recorder.failed(failure.method, failure.code, seconds);
+    if (failure.code === 'http_401') this.onRefused();
     const where = redactUrl(credential.url);
     const why =
       failure.code === 'http_401'

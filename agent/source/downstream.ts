@@ -50,6 +50,8 @@ export interface Downstream {
   onReady: (attempt: number) => void;
   /** Set by the agent: a read of the in-kernel maps reached the pipeline (the agent is busy). */
   onRead: () => void;
+  /** Set by the agent: bitcoind refused the RPC credential the supervisor read; it reads it again. */
+  onRpcRefused: () => void;
   /** Set by the agent: the metrics process cannot read these processes in /proc; the supervisor samples them. */
   onUnseen: (processes: readonly AgentProcess[]) => void;
 }

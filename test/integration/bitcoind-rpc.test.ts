@@ -3,11 +3,12 @@
  * process: it finds RPC and the cookie as bitcoind does (a non-default -datadir and -rpcport, a -conf
  * whose [regtest] section moves the cookie), every gauge equals what bitcoin-cli says, the node
  * dashboard's every query returns data, a restart's new cookie is read within an interval; wrong
- * credentials, an unreachable port and -server=0 each give one line; no credential ever shows.
+ * credentials, an unreachable port and -server=0 each give one line, and a credential changed where
+ * the watch cannot see it is read again at the next refused poll; no credential ever shows.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDashboard } from '../../docker/grafana/dashboard.js';
@@ -257,7 +258,7 @@ bitcoindTest(
 );
 
 bitcoindTest(
-  'rpc pack failing: wrong credentials, an unreachable port, -server=0: one line each, bitcoin_rpc_up 0, the tracepoints unaffected',
+  'rpc pack failing: wrong credentials, an unreachable port, -server=0: one line each, bitcoin_rpc_up 0, the tracepoints unaffected; a credential the watch missed is read at the next refusal',
   async (_t, bitcoind) => {
     const missing = ebpfUnavailable();
     if (missing) throw new Error(`eBPF is unavailable: ${missing}`);
@@ -329,6 +330,17 @@ bitcoindTest(
       assert.ok((sample(e, 'fibre_exporter_probes_attached') as number) > 0);
       for (const a of agents) assert.ok(!a.output.includes(wrong), 'the password is not in the log');
       for (const pid of agentProcesses(wrongPw)) assert.ok(!cmdline(pid).includes(wrong));
+
+      // The password file's directory replaced by one with the right password: the watch, still on the
+      // old directory, cannot see it, and the supervisor looks again only hourly while it holds a
+      // credential; the next refused poll makes it read the file again.
+      renameSync(dir, `${dir}.old`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'wrong'), 'test\n');
+      await eventually(async () =>
+        assert.equal(sample(parseExposition(await wrongPw.metrics()), 'bitcoin_rpc_up', { node: 'wrongpw' }), 1),
+      );
+      assert.equal(count(wrongPw, /RPC pack: bitcoind answers/), 1);
     } finally {
       for (const a of agents) await a.stop();
       off.kill('SIGTERM');

@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Journal } from '../../agent/journal/journal.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { ConsoleLogger } from '../../agent/log.js';
-import { RpcAccess } from '../../agent/rpc/access.js';
+import { HELD_LOOK_MS, RpcAccess } from '../../agent/rpc/access.js';
 import type { RpcEndpoint } from '../../agent/rpc/endpoint.js';
 import { CostWatch, IDLE_COST_INTERVAL_MS } from '../../agent/source/cost-watch.js';
 import type { CostSample } from '../../agent/source/downstream.js';
@@ -190,7 +190,14 @@ const HOUR_MS = 3_600_000;
  */
 async function withCookieAt(
   path: string,
-  body: (at: { dir: string; cookie: string; sent: RpcEndpoint[]; timers: number[] }) => Promise<void>,
+  body: (at: {
+    dir: string;
+    cookie: string;
+    sent: RpcEndpoint[];
+    timers: number[];
+    access: RpcAccess;
+  }) => Promise<void>,
+  intervalMs = HOUR_MS,
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fibre-cookie-'));
   const cookie = join(dir, path);
@@ -200,11 +207,11 @@ async function withCookieAt(
     { rpcUrl: 'http://127.0.0.1:8332/', rpcCookieFile: cookie },
     (e) => sent.push(e),
     new ConsoleLogger('ERROR'),
-    HOUR_MS,
+    intervalMs,
   );
   try {
     access.follow(process.pid);
-    await body({ dir, cookie, sent, timers: timers.delays });
+    await body({ dir, cookie, sent, timers: timers.delays, access });
   } finally {
     access.stop();
     timers.restore();
@@ -218,6 +225,15 @@ function writeCookie(cookie: string, password: string): void {
   renameSync(`${cookie}.tmp`, cookie);
 }
 
+/** Only looks an hour or more apart (the interval given, or the hourly look while a credential is held): no poll. */
+function noPoll(timers: readonly number[]): void {
+  assert.deepEqual(
+    timers.filter((t) => t < HOUR_MS),
+    [],
+    'no poll: every change came from a watch',
+  );
+}
+
 test('the RPC credential is watched, not polled: a new cookie arrives with no timer but the hour-long backstop', () =>
   withCookieAt('.cookie', async ({ cookie, sent, timers }) => {
     assert.equal(lastCredential(sent), 'waiting', 'no cookie yet');
@@ -228,7 +244,7 @@ test('the RPC credential is watched, not polled: a new cookie arrives with no ti
     await until(sent, 'second');
     rmSync(cookie);
     await until(sent, 'waiting');
-    assert.deepEqual(timers, [HOUR_MS], 'every change came from the watch');
+    noPoll(timers);
   }));
 
 test("while the credential's directory does not exist, the nearest one above it is watched, and each step down in turn", () =>
@@ -243,5 +259,33 @@ test("while the credential's directory does not exist, the nearest one above it 
     await until(sent, 'found');
     writeCookie(cookie, 'rewritten');
     await until(sent, 'rewritten');
-    assert.deepEqual(timers, [HOUR_MS], 'no poll: every step came from a watch');
+    noPoll(timers);
+  }));
+
+test('with a credential in hand the file is looked at hourly, without one once an interval', () =>
+  withCookieAt(
+    '.cookie',
+    async ({ cookie, sent, timers }) => {
+      assert.deepEqual(timers, [2 * HOUR_MS], 'no credential yet: the interval');
+      writeCookie(cookie, 'held');
+      await until(sent, 'held');
+      assert.deepEqual(timers, [2 * HOUR_MS, HELD_LOOK_MS], 'in hand: hourly');
+      rmSync(cookie);
+      await until(sent, 'waiting');
+      assert.deepEqual(timers, [2 * HOUR_MS, HELD_LOOK_MS, 2 * HOUR_MS], 'gone: the interval again');
+    },
+    2 * HOUR_MS,
+  ));
+
+test('a credential bitcoind refused is read again at once, not at the next look', () =>
+  withCookieAt('.cookie', async ({ cookie, sent, access }) => {
+    writeCookie(cookie, 'old');
+    await until(sent, 'old');
+    // Written, and looked for before the watch's event can arrive (it comes on a later turn).
+    writeCookie(cookie, 'new');
+    access.lookAgain();
+    assert.equal(lastCredential(sent), 'new');
+    const count = sent.length;
+    access.lookAgain();
+    assert.equal(sent.length, count, 'the same file again: nothing new is sent');
   }));

@@ -86,6 +86,8 @@ test('the poll loop: warm-up waited for, failures said once and counted, the sta
   const log = logger();
   const poller = new RpcPoller(50, new NodeStateRecorder(store), log);
   const said = (re: RegExp) => log.lines.filter((l) => re.test(l)).length;
+  let refused = 0;
+  poller.onRefused = () => refused++;
   try {
     poller.setBuild('v30');
     poller.setEndpoint({ state: 'ready', url: node.url, username: '__cookie__', password: PASSWORD, via: 'cookie /x' });
@@ -102,6 +104,7 @@ test('the poll loop: warm-up waited for, failures said once and counted, the sta
     assert.equal(value(store, 'peers', { direction: 'outbound' }), 1);
     assert.equal(value(store, 'mempoolTotalFee'), 10_000);
     assert.equal(said(/RPC pack: bitcoind answers \(\/Satoshi:28\.1\.0\/\)/), 1);
+    assert.equal(refused, 0, 'warming up and answering refuse nothing');
     const polls = node.requests;
     await eventually(async () => assert.ok(node.requests >= polls + 3));
     assert.equal(said(/^WARNING bitcoind reports release v28 over RPC, but its binary was told as v30/), 1, 'once');
@@ -114,6 +117,8 @@ test('the poll loop: warm-up waited for, failures said once and counted, the sta
     assert.equal(value(store, 'chainBlocks'), undefined, 'absent, not stale');
     assert.equal(value(store, 'peers', { direction: 'outbound' }), 1, "the tracepoints' gauge is left alone");
     assert.equal(said(/refused the credentials \(HTTP 401; credential: cookie \/x\)/), 1);
+    // Each refusal asks the supervisor to read the credential again: the watch may have missed a new one.
+    assert.equal(refused, value(store, 'rpcErrors', { method: 'batch', code: 'http_401' }));
 
     node.mode = 'ok';
     await eventually(async () => assert.equal(value(store, 'rpcUp'), 1));
