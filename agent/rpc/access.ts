@@ -29,6 +29,12 @@ export type RpcSettings = Pick<AgentConfig, 'rpcUrl' | 'rpcCookieFile' | 'rpcUse
 export const NO_WATCH_POLL_MS = 1000;
 /** How often a watched credential in hand is looked at anyway: a change the watch missed shows as a refused poll. */
 export const HELD_LOOK_MS = 3_600_000;
+/**
+ * The fewest milliseconds between two looks asked for by the metrics process (lookAgain): it runs
+ * unprivileged, and asking must not let it keep the root supervisor busy. A poll is refused at most
+ * once an interval anyway.
+ */
+export const ASKED_LOOK_MIN_MS = 1000;
 
 /** Half a credential is refused at start-up, as the /metrics password is. */
 export function checkRpcSettings(config: RpcSettings): void {
@@ -110,6 +116,8 @@ export class RpcAccess {
   private file?: string;
   /** The last thing sent was a credential: the file is then looked at only hourly, or when refused. */
   private holding = false;
+  /** When lookAgain last looked (performance.now()). */
+  private askedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly settings: RpcSettings,
@@ -161,6 +169,9 @@ export class RpcAccess {
    */
   lookAgain(): void {
     if (this.closed || this.file === undefined) return;
+    const now = performance.now();
+    if (now - this.askedAt < ASKED_LOOK_MIN_MS) return;
+    this.askedAt = now;
     this.rewatch(this.file);
     this.schedule();
   }

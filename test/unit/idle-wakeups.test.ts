@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Journal } from '../../agent/journal/journal.js';
 import { JournalStore } from '../../agent/journal/store.js';
 import { ConsoleLogger } from '../../agent/log.js';
-import { HELD_LOOK_MS, RpcAccess } from '../../agent/rpc/access.js';
+import { ASKED_LOOK_MIN_MS, HELD_LOOK_MS, RpcAccess } from '../../agent/rpc/access.js';
 import type { RpcEndpoint } from '../../agent/rpc/endpoint.js';
 import { CostWatch, IDLE_COST_INTERVAL_MS } from '../../agent/source/cost-watch.js';
 import type { CostSample } from '../../agent/source/downstream.js';
@@ -286,6 +286,19 @@ test('a credential bitcoind refused is read again at once, not at the next look'
     access.lookAgain();
     assert.equal(lastCredential(sent), 'new');
     const count = sent.length;
+    await delay(ASKED_LOOK_MIN_MS);
     access.lookAgain();
     assert.equal(sent.length, count, 'the same file again: nothing new is sent');
+  }));
+
+test('the metrics process cannot make the supervisor look more than once a second', () =>
+  withCookieAt('.cookie', async ({ cookie, sent, access }) => {
+    writeCookie(cookie, 'old');
+    await until(sent, 'old');
+    access.lookAgain();
+    writeCookie(cookie, 'new');
+    // Asked again at once: not looked, so the new cookie waits for the watch.
+    access.lookAgain();
+    assert.equal(lastCredential(sent), 'old');
+    await until(sent, 'new');
   }));
