@@ -57,6 +57,9 @@ export function batch(credential: RpcCredential, calls: readonly RpcCall[], time
           authorization: `Basic ${auth}`,
         },
         timeout: timeoutMs,
+        // A connection per poll, closed by bitcoind as it answers. Node's shared keep-alive agent would
+        // keep the socket 5 s and then wake the process only to close it: polls come every 15 s.
+        agent: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
