@@ -2,6 +2,7 @@
  * Entry point of the single executable (packaging/build.ts bundles it with esbuild). One file is both
  * the command line tool and, started again by the supervisor through setpriv, the metrics process.
  */
+import '../agent/gc-tuning.js';
 import { isSea } from 'node:sea';
 import { METRICS_PROCESS_MODE, useBundle } from '../agent/runtime.js';
 

@@ -1,7 +1,7 @@
 /**
  * The errors more than one layer throws or catches. Kept here, importing nothing, so that a module
  * can throw or recognise one without depending on the module that defines the setting or the file it
- * is about (export/ and journal/ throw ConfigError; cli.ts and the metrics process catch both).
+ * is about (export/ and journal/ throw ConfigError; command.ts and the metrics process catch both).
  */
 
 /** A bad value; the message names the setting and where the value came from. */

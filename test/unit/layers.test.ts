@@ -44,7 +44,7 @@ const TIERS: readonly Readonly<Record<string, readonly string[]>>[] = [
   { http: ['agent/http/'] },
   { pipeline: ['agent/pipeline.ts', 'agent/journal-start.ts', 'agent/security-log.ts'] },
   { privsep: ['agent/privsep/'] },
-  { commands: ['agent/agent.ts', 'agent/cli.ts', 'agent/demo.ts', 'agent/privileges.ts'] },
+  { commands: ['agent/agent.ts', 'agent/cli.ts', 'agent/command.ts', 'agent/demo.ts', 'agent/privileges.ts'] },
   { bench: ['bench/'], dashboards: ['docker/'], packaging: ['packaging/'] },
 ];
 /** The folders checked: everything but test/, which may import anything. */
